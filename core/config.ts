@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Every setting Paddock reads, in one schema. `loadConfig(env)` is the only place
+ * that looks at the environment; the README's configuration table mirrors this.
+ */
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const configSchema = z.object({
+  /** Which parts this process runs: the API, the worker, or both. */
+  PADDOCK_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  /** Unset: start a private redis-server for this process (development and tests). */
+  REDIS_URL: optionalString,
+  /** Unset: start the in-process MongoDB stand-in (in memory, not for production). */
+  MONGO_URL: optionalString,
+  MONGO_DB: z.string().default('paddock'),
+  /** Namespaces the queues and Redis keys, so several systems can share one Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('paddock'),
+  /** HS256 secret (≥ 32 bytes). Unset: a development secret is created once in DATA_DIR. */
+  JWT_SECRET: optionalString,
+  JWT_ISSUER: optionalString,
+  JWT_AUDIENCE: optionalString,
+  /** Where development state (the generated JWT secret) is kept. */
+  DATA_DIR: z.string().default('.paddock'),
+  WORKER_CONCURRENCY: int(4),
+  /** BullMQ lock: a worker that stops renewing it for this long is considered dead and its job is retried. */
+  WORKER_LOCK_MS: int(30_000),
+  /** How often workers look for jobs whose lock expired. */
+  WORKER_STALLED_CHECK_MS: int(15_000),
+  /** How often a worker renews its liveness key; sandboxes of a worker silent for 3× this are reaped. */
+  WORKER_HEARTBEAT_MS: int(5_000),
+  /** Attempts per job when the infrastructure (not the user's program) fails. */
+  JOB_ATTEMPTS: int(3),
+  /** First SIGTERM: in-flight runs get this long to finish before they are aborted and left for retry. */
+  SHUTDOWN_GRACE_MS: int(10_000),
+  SANDBOX_IMAGE: z.string().default('paddock-sandbox:v1'),
+  DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  /** Optional OCI runtime for sandboxes, e.g. runsc (gVisor). */
+  SANDBOX_RUNTIME: optionalString,
+  SANDBOX_MAX_TIMEOUT_MS: int(10_000),
+  SANDBOX_MAX_MEMORY_MB: int(256),
+  SANDBOX_MAX_CPUS: z.coerce.number().positive().max(64).default(1),
+  SANDBOX_MAX_PIDS: int(64),
+  SANDBOX_MAX_OUTPUT_BYTES: int(1_048_576),
+  SANDBOX_TMPFS_MB: int(64),
+  /** How often orphaned sandbox containers (owner gone) are removed. */
+  SANDBOX_REAP_INTERVAL_MS: int(30_000),
+  /** Largest accepted request body. */
+  MAX_BODY_BYTES: int(1_048_576),
+  /** How long a finished run's live event stream stays in Redis (MongoDB keeps them for good). */
+  EVENTS_LIVE_TTL_S: int(3600),
+  SSE_HEARTBEAT_MS: int(15_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  /** True when JWT_SECRET was not given and a development secret was generated. */
+  devSecret: boolean;
+  JWT_SECRET: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses and validates the environment; fails fast naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const raw = parsed.data;
+  if (raw.JWT_SECRET !== undefined) {
+    if (Buffer.byteLength(raw.JWT_SECRET) < 32) throw new ConfigError('JWT_SECRET: must be at least 32 bytes');
+    return { ...raw, JWT_SECRET: raw.JWT_SECRET, devSecret: false };
+  }
+  return { ...raw, JWT_SECRET: devSecret(raw.DATA_DIR), devSecret: true };
+}
+
+/** Creates the development secret once and reuses it, so tokens survive restarts. */
+function devSecret(dataDir: string): string {
+  const file = `${dataDir}/dev-jwt-secret`;
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString('base64url');
+  try {
+    // 'wx': if another process created it first, theirs wins and we read it back.
+    fs.writeFileSync(file, `${secret}\n`, { flag: 'wx', mode: 0o600 });
+    return secret;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return fs.readFileSync(file, 'utf8').trim();
+  }
+}

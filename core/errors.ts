@@ -1,0 +1,83 @@
+/**
+ * The closed set of errors Paddock code throws on purpose. Branch on the class or
+ * `code`, never on message text; foreign errors are converted at the boundary.
+ */
+
+export type ErrorCode =
+  | 'validation_error'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal';
+
+/** An error that maps to one HTTP status and a stable code. */
+export class PaddockError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, status: number, message: string, details?: unknown) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+export class ValidationError extends PaddockError {
+  constructor(message: string, details?: unknown) {
+    super('validation_error', 400, message, details);
+  }
+}
+
+export class UnauthorizedError extends PaddockError {
+  constructor(message = 'missing or invalid bearer token') {
+    super('unauthorized', 401, message);
+  }
+}
+
+export class ForbiddenError extends PaddockError {
+  constructor(message = 'this needs the admin role') {
+    super('forbidden', 403, message);
+  }
+}
+
+export class NotFoundError extends PaddockError {
+  constructor(message = 'not found') {
+    super('not_found', 404, message);
+  }
+}
+
+export class ConflictError extends PaddockError {
+  constructor(message: string, details?: unknown) {
+    super('conflict', 409, message, details);
+  }
+}
+
+export class PayloadTooLargeError extends PaddockError {
+  constructor(message = 'request body is too large') {
+    super('payload_too_large', 413, message);
+  }
+}
+
+export class UnavailableError extends PaddockError {
+  constructor(message: string) {
+    super('unavailable', 503, message);
+  }
+}
+
+/**
+ * Docker (or the sandbox machinery) failed: not the user's program. The job is
+ * retried; after the last attempt the run ends in state `error`.
+ */
+export class SandboxInfraError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SandboxInfraError';
+  }
+}

@@ -1,0 +1,155 @@
+import type { Redis } from 'ioredis';
+import type { RunResult, RunState } from './runs';
+import type { EventStore } from './store/events';
+
+/**
+ * Run events. Each has a per-run `seq` (1, 2, 3, …) assigned atomically in Redis,
+ * where a stream per run is the live channel any API instance can tail. MongoDB
+ * holds the durable copy: `sync` copies the stream into it in batches, and a run
+ * is only marked terminal after its events are all in MongoDB.
+ */
+
+export interface EventDataMap {
+  status: { status: RunState; attempt?: number; reason?: string };
+  stdout: { chunk: string };
+  stderr: { chunk: string };
+  result: RunResult;
+  error: { code: string; message: string };
+  end: { status: RunState };
+}
+export type EventType = keyof EventDataMap;
+
+export interface RunEvent<T extends EventType = EventType> {
+  seq: number;
+  type: T;
+  data: EventDataMap[T];
+  /** Milliseconds since the epoch, from the emitting process's clock. */
+  ts: number;
+}
+
+export type NewEvent = { [T in EventType]: { type: T; data: EventDataMap[T] } }[EventType];
+
+/** The terminal outcome, written once per run. */
+export interface Finale {
+  status: RunState;
+  result?: RunResult;
+  error?: { code: string; message: string };
+}
+
+// Appends events unless the run has ended. KEYS: seq, stream, final. ARGV: maxlen, then (type, data, ts)*.
+const APPEND = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return {} end
+local seqs = {}
+for i = 2, #ARGV, 3 do
+  local seq = redis.call('INCR', KEYS[1])
+  redis.call('XADD', KEYS[2], '0-' .. seq, 't', ARGV[i], 'd', ARGV[i + 1], 'ts', ARGV[i + 2])
+  seqs[#seqs + 1] = seq
+end
+return seqs`;
+
+// Ends the run exactly once: records the finale and appends its events. KEYS as APPEND.
+// ARGV: ttl, finale, then (type, data, ts)*. Returns {} when the run had already ended.
+const FINISH = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return {} end
+redis.call('SET', KEYS[3], ARGV[2])
+local seqs = {}
+for i = 3, #ARGV, 3 do
+  local seq = redis.call('INCR', KEYS[1])
+  redis.call('XADD', KEYS[2], '0-' .. seq, 't', ARGV[i], 'd', ARGV[i + 1], 'ts', ARGV[i + 2])
+  seqs[#seqs + 1] = seq
+end
+for k = 1, 3 do redis.call('EXPIRE', KEYS[k], ARGV[1]) end
+return seqs`;
+
+type StreamEntry = [id: string, fields: string[]];
+
+export class EventLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly store: EventStore,
+    private readonly prefix: string,
+    private readonly liveTtlS: number,
+  ) {}
+
+  keys(runId: string): [seq: string, stream: string, final: string] {
+    const base = `${this.prefix}:run:{${runId}}`;
+    return [`${base}:seq`, `${base}:events`, `${base}:final`];
+  }
+
+  /** Appends events in order; returns their seqs, or [] if the run has already ended. */
+  async append(runId: string, events: NewEvent[]): Promise<number[]> {
+    if (events.length === 0) return [];
+    const ts = String(Date.now());
+    const args = events.flatMap((e) => [e.type, JSON.stringify(e.data), ts]);
+    return (await this.redis.eval(APPEND, 3, ...this.keys(runId), '0', ...args)) as number[];
+  }
+
+  /**
+   * Ends the run: `status` (+ `result` or `error`) and `end` events, once. Returns
+   * false when another process ended it first. Follow with `sync`, then the store.
+   */
+  async finish(runId: string, finale: Finale): Promise<boolean> {
+    const ts = String(Date.now());
+    const events: NewEvent[] = [{ type: 'status', data: { status: finale.status } }];
+    if (finale.result) events.push({ type: 'result', data: finale.result });
+    if (finale.error) events.push({ type: 'error', data: finale.error });
+    events.push({ type: 'end', data: { status: finale.status } });
+    const args = events.flatMap((e) => [e.type, JSON.stringify(e.data), ts]);
+    const seqs = (await this.redis.eval(
+      FINISH, 3, ...this.keys(runId), String(this.liveTtlS), JSON.stringify(finale), ...args,
+    )) as number[];
+    return seqs.length > 0;
+  }
+
+  /** The recorded finale, if the run has ended (used to complete an interrupted finish). */
+  async finale(runId: string): Promise<Finale | null> {
+    const raw = await this.redis.get(this.keys(runId)[2]);
+    return raw ? (JSON.parse(raw) as Finale) : null;
+  }
+
+  /** Copies every live event MongoDB does not have yet into MongoDB. Idempotent. */
+  async sync(runId: string): Promise<number> {
+    let after = await this.store.maxSeq(runId);
+    let copied = 0;
+    for (;;) {
+      const batch = await this.read(runId, after, 500);
+      if (batch.length === 0) return copied;
+      await this.store.insert(runId, batch);
+      copied += batch.length;
+      after = batch[batch.length - 1]!.seq;
+    }
+  }
+
+  /** Live events with seq > after (XRANGE, non-blocking). */
+  async read(runId: string, after: number, count: number): Promise<RunEvent[]> {
+    const entries = (await this.redis.xrange(this.keys(runId)[1], `(0-${after}`, '+', 'COUNT', count)) as StreamEntry[];
+    return entries.map(parseEntry);
+  }
+
+  /**
+   * Blocks up to `blockMs` for events with seq > after. Needs a connection of its
+   * own (XREAD BLOCK occupies it). Returns [] on timeout.
+   */
+  async tail(conn: Redis, runId: string, after: number, blockMs: number): Promise<RunEvent[]> {
+    const res = (await conn.xread('COUNT', 500, 'BLOCK', blockMs, 'STREAMS', this.keys(runId)[1], `0-${after}`)) as
+      | [key: string, entries: StreamEntry[]][]
+      | null;
+    return res?.[0]?.[1].map(parseEntry) ?? [];
+  }
+
+  /** Whether the live stream exists (it expires EVENTS_LIVE_TTL_S after the run ends). */
+  async isLive(runId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys(runId)[1])) === 1;
+  }
+}
+
+function parseEntry([id, fields]: StreamEntry): RunEvent {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  return {
+    seq: Number(id.slice(id.indexOf('-') + 1)),
+    type: f.t as EventType,
+    data: JSON.parse(f.d ?? 'null'),
+    ts: Number(f.ts),
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Routes a decoded command document to its handler and shapes the reply: `ok: 1` on
+ * success, `{ok: 0, errmsg, code, codeName}` on failure. Never throws.
+ */
+import type { Document } from 'bson';
+import type { Handler, ServerState } from './context';
+import { CommandError, errorReply, toCommandError } from './errors';
+import { adminCommands } from './commands/admin';
+import { indexCommands } from './commands/indexes';
+import { namespaceCommands } from './commands/namespaces';
+import { readCommands } from './commands/read';
+import { writeCommands } from './commands/write';
+
+const handlers: ReadonlyMap<string, Handler> = new Map(
+  Object.entries({ ...adminCommands, ...namespaceCommands, ...indexCommands, ...readCommands, ...writeCommands }),
+);
+
+/** Names of the commands the stand-in answers (for documentation and tests). */
+export const supportedCommands: readonly string[] = [...handlers.keys()];
+
+export function runCommand(command: Document, server: ServerState, connectionId: number): Document {
+  // The command name is the first field by protocol; session fields follow it.
+  const name = Object.keys(command)[0];
+  if (name === undefined) return errorReply(new CommandError('FailedToParse', 'empty command document'));
+  const handler = handlers.get(name);
+  if (!handler) return errorReply(new CommandError('CommandNotFound', `no such command: '${name}'`));
+  const db = typeof command.$db === 'string' ? command.$db : 'admin';
+  try {
+    return { ...handler(command, { server, db, connectionId }), ok: 1 };
+  } catch (err) {
+    return errorReply(toCommandError(err));
+  }
+}

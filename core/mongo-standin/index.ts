@@ -1,0 +1,103 @@
+/**
+ * An in-process, in-memory server that speaks the MongoDB wire protocol, so the official
+ * `mongodb` driver runs unchanged where no MongoDB is installed. A development and test
+ * stand-in only: no persistence, no auth, no replication, no query planner. The caller
+ * is expected to announce loudly that it is running.
+ */
+import net from 'node:net';
+import type { Logger } from '../logger';
+import type { ServerState } from './context';
+import { CursorRegistry } from './cursors';
+import { runCommand } from './dispatch';
+import { Store } from './storage';
+import { FrameReader, decodeRequest, encodeOpMsg, encodeOpReply } from './wire';
+
+export interface MongoStandin {
+  /** A connection string that makes the driver connect directly, without discovery. */
+  url: string;
+  port: number;
+  /** Destroys every connection and stops listening; idempotent. */
+  close(): Promise<void>;
+}
+
+export interface MongoStandinOptions {
+  /** Interface to listen on. Default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Receives protocol-level warnings (a connection dropped for garbage). Default: silent. */
+  logger?: Logger;
+}
+
+export function startMongoStandin(opts: MongoStandinOptions = {}): Promise<MongoStandin> {
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.logger;
+  const sockets = new Set<net.Socket>();
+  const state: ServerState = {
+    store: new Store(),
+    cursors: new CursorRegistry(),
+    startedAt: new Date(),
+    host,
+    port: 0,
+    connections: { current: 0, totalCreated: 0 },
+  };
+  let nextConnectionId = 1;
+  let nextResponseId = 1;
+
+  const server = net.createServer((socket) => {
+    const connectionId = nextConnectionId++;
+    sockets.add(socket);
+    state.connections.current += 1;
+    state.connections.totalCreated += 1;
+    socket.setNoDelay(true);
+    const reader = new FrameReader();
+    socket.on('data', (chunk: Buffer) => {
+      // Must not throw: a malformed frame closes this connection only.
+      try {
+        for (const frame of reader.push(chunk)) {
+          const request = decodeRequest(frame);
+          const reply = runCommand(request.command, state, connectionId);
+          if (request.noReply) continue;
+          const responseId = nextResponseId++;
+          socket.write(
+            request.kind === 'query'
+              ? encodeOpReply(responseId, request.requestId, reply)
+              : encodeOpMsg(responseId, request.requestId, reply),
+          );
+        }
+      } catch (err) {
+        log?.warn({ err, connectionId }, 'mongo stand-in: dropping connection after a bad message');
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      sockets.delete(socket);
+      state.connections.current -= 1;
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      state.port = port;
+      const hostPart = host.includes(':') ? `[${host}]` : host;
+      let closing: Promise<void> | undefined;
+      resolve({
+        url: `mongodb://${hostPart}:${port}/?directConnection=true`,
+        port,
+        close() {
+          closing ??= new Promise<void>((done) => {
+            server.close(() => done());
+            for (const socket of sockets) socket.destroy();
+            state.cursors.clear();
+          });
+          return closing;
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,276 @@
+/**
+ * In-memory storage: databases → collections → records, plus index specs with unique
+ * enforcement. Stored documents are never mutated after they are written (writers hand
+ * in fresh copies and replace whole records), so readers may hold them without copying
+ * until they leave the process.
+ */
+import { Query } from 'mingo';
+import { CommandError } from './errors';
+import { canonicalKey, formatDoc, isPlainObject, valuesAtPath, type Doc } from './doc';
+
+export interface IndexSpec {
+  v: 2;
+  key: Doc;
+  name: string;
+  unique?: boolean;
+  sparse?: boolean;
+  partialFilterExpression?: Doc;
+  [option: string]: unknown;
+}
+
+/** Options of createIndexes that are stored and echoed back by listIndexes. */
+const INDEX_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'hidden', 'collation', 'weights', 'default_language', 'textIndexVersion'];
+
+class Index {
+  readonly spec: IndexSpec;
+  /** Unique indexes only: canonical key → record id that owns it. */
+  readonly owners = new Map<string, number>();
+  private readonly fields: string[];
+  private readonly filter: Query | undefined;
+
+  constructor(spec: IndexSpec) {
+    this.spec = spec;
+    this.fields = Object.keys(spec.key);
+    this.filter = spec.partialFilterExpression ? new Query(spec.partialFilterExpression) : undefined;
+  }
+
+  get unique(): boolean {
+    return this.spec.unique === true;
+  }
+
+  /** The index keys a document produces, or [] when it is not in the index (sparse/partial). */
+  keysOf(doc: Doc): Array<{ key: string; values: unknown[] }> {
+    if (this.filter && !this.filter.test(doc)) return [];
+    const perField = this.fields.map((f) => valuesAtPath(doc, f));
+    if (this.spec.sparse && perField.every((vals) => vals.length === 0)) return [];
+    // A missing field indexes as null, which is why two docs lacking it collide.
+    let tuples: unknown[][] = [[]];
+    for (const vals of perField) {
+      const options = vals.length === 0 ? [null] : vals;
+      tuples = tuples.flatMap((t) => options.map((v) => [...t, v]));
+    }
+    const seen = new Map<string, unknown[]>();
+    for (const t of tuples) seen.set(canonicalKey(t), t);
+    return [...seen].map(([key, values]) => ({ key, values }));
+  }
+
+  duplicateError(ns: string, values: unknown[]): CommandError {
+    const keyValue: Doc = {};
+    this.fields.forEach((f, i) => (keyValue[f] = values[i] ?? null));
+    const message = `E11000 duplicate key error collection: ${ns} index: ${this.spec.name} dup key: ${formatDoc(keyValue)}`;
+    return new CommandError('DuplicateKey', message, { keyPattern: this.spec.key, keyValue });
+  }
+}
+
+/** mongod's default index name: `field_1_other_-1`. */
+export function defaultIndexName(key: Doc): string {
+  return Object.entries(key)
+    .map(([f, dir]) => `${f}_${String(dir)}`)
+    .join('_');
+}
+
+export class Collection {
+  /** Insertion-ordered records; a record id stays put when its document is replaced. */
+  readonly records = new Map<number, Doc>();
+  private readonly indexes: Index[] = [];
+  private nextRecordId = 1;
+
+  constructor(
+    readonly db: string,
+    public name: string,
+    readonly options: Doc = {},
+  ) {
+    this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_', unique: true }));
+  }
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  indexSpecs(): IndexSpec[] {
+    // The _id index is unique by nature; mongod does not print `unique` for it.
+    return this.indexes.map((ix) => (ix.spec.name === '_id_' ? { v: 2, key: { _id: 1 }, name: '_id_' } : { ...ix.spec }));
+  }
+
+  /** Adds a document (already carrying `_id`); throws DuplicateKey and stores nothing. */
+  insert(doc: Doc): number {
+    const rid = this.nextRecordId++;
+    this.claimKeys(rid, doc);
+    this.records.set(rid, doc);
+    return rid;
+  }
+
+  /** Replaces a record's document in place; throws DuplicateKey and keeps the old one. */
+  replace(rid: number, doc: Doc): void {
+    const old = this.records.get(rid);
+    if (!old) throw new CommandError('InternalError', `record ${rid} vanished`);
+    this.releaseKeys(rid, old);
+    try {
+      this.claimKeys(rid, doc);
+    } catch (err) {
+      this.claimKeys(rid, old); // cannot fail: these keys were ours a moment ago
+      throw err;
+    }
+    this.records.set(rid, doc);
+  }
+
+  remove(rid: number): void {
+    const old = this.records.get(rid);
+    if (!old) return;
+    this.releaseKeys(rid, old);
+    this.records.delete(rid);
+  }
+
+  /**
+   * Adds an index. Returns false when an identical one exists; throws on a name/key
+   * conflict or, for unique indexes, when existing documents already collide.
+   */
+  createIndex(raw: Doc): boolean {
+    const spec = normalizeIndexSpec(raw);
+    const sameName = this.indexes.find((ix) => ix.spec.name === spec.name);
+    const sameKey = this.indexes.find((ix) => canonicalKey(ix.spec.key) === canonicalKey(spec.key));
+    if (sameName) {
+      if (canonicalKey(sameName.spec.key) !== canonicalKey(spec.key)) {
+        throw new CommandError('IndexKeySpecsConflict', `An existing index has the same name as the requested index. Requested index: ${formatDoc(spec)}, existing index: ${formatDoc(sameName.spec)}`);
+      }
+      if (!sameOptions(sameName.spec, spec)) {
+        throw new CommandError('IndexOptionsConflict', `An equivalent index already exists with the same name but different options. Requested index: ${formatDoc(spec)}, existing index: ${formatDoc(sameName.spec)}`);
+      }
+      return false;
+    }
+    if (sameKey && sameOptions(sameKey.spec, spec)) {
+      throw new CommandError('IndexOptionsConflict', `Index already exists with a different name: ${sameKey.spec.name}`);
+    }
+    const index = new Index(spec);
+    if (index.unique) {
+      for (const [rid, doc] of this.records) {
+        for (const { key, values } of index.keysOf(doc)) {
+          const owner = index.owners.get(key);
+          if (owner !== undefined && owner !== rid) throw index.duplicateError(this.ns, values);
+          index.owners.set(key, rid);
+        }
+      }
+    }
+    this.indexes.push(index);
+    return true;
+  }
+
+  /** Drops one index by name; `_id_` cannot be dropped. */
+  dropIndex(name: string): void {
+    if (name === '_id_') throw new CommandError('InvalidOptions', 'cannot drop _id index');
+    const at = this.indexes.findIndex((ix) => ix.spec.name === name);
+    if (at < 0) throw new CommandError('IndexNotFound', `index not found with name [${name}]`);
+    this.indexes.splice(at, 1);
+  }
+
+  findIndexByKey(key: Doc): IndexSpec | undefined {
+    return this.indexes.find((ix) => canonicalKey(ix.spec.key) === canonicalKey(key))?.spec;
+  }
+
+  private claimKeys(rid: number, doc: Doc): void {
+    const claims: Array<[Index, string]> = [];
+    for (const index of this.indexes) {
+      if (!index.unique) continue;
+      for (const { key, values } of index.keysOf(doc)) {
+        const owner = index.owners.get(key);
+        if (owner !== undefined && owner !== rid) {
+          // Undo this document's claims on earlier indexes before failing.
+          for (const [ix, k] of claims) ix.owners.delete(k);
+          throw index.duplicateError(this.ns, values);
+        }
+        if (owner === undefined) claims.push([index, key]);
+        index.owners.set(key, rid);
+      }
+    }
+  }
+
+  private releaseKeys(rid: number, doc: Doc): void {
+    for (const index of this.indexes) {
+      if (!index.unique) continue;
+      for (const { key } of index.keysOf(doc)) if (index.owners.get(key) === rid) index.owners.delete(key);
+    }
+  }
+}
+
+function normalizeIndexSpec(raw: Doc): IndexSpec {
+  const key = raw.key;
+  if (!isPlainObject(key) || Object.keys(key).length === 0) {
+    throw new CommandError('BadValue', "The 'key' field of an index spec must be a non-empty object");
+  }
+  const name = raw.name === undefined ? defaultIndexName(key) : raw.name;
+  if (typeof name !== 'string' || name.length === 0) throw new CommandError('BadValue', 'index name must be a non-empty string');
+  const spec: IndexSpec = { v: 2, key, name };
+  for (const option of INDEX_OPTIONS) if (raw[option] !== undefined) spec[option] = raw[option];
+  if (spec.unique === false) delete spec.unique;
+  if (spec.sparse === false) delete spec.sparse;
+  return spec;
+}
+
+function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
+  return INDEX_OPTIONS.every((o) => canonicalKey(a[o]) === canonicalKey(b[o]));
+}
+
+const INVALID_DB_CHARS = /[/\\. "$\0]/;
+
+/** All databases of one stand-in instance. */
+export class Store {
+  private readonly dbs = new Map<string, Map<string, Collection>>();
+
+  databaseNames(): string[] {
+    return [...this.dbs.keys()];
+  }
+
+  collections(db: string): Collection[] {
+    return [...(this.dbs.get(db)?.values() ?? [])];
+  }
+
+  get(db: string, name: string): Collection | undefined {
+    return this.dbs.get(db)?.get(name);
+  }
+
+  /** Returns the collection, creating it (and its database) implicitly like mongod. */
+  ensure(db: string, name: string, options: Doc = {}): { collection: Collection; created: boolean } {
+    const existing = this.get(db, name);
+    if (existing) return { collection: existing, created: false };
+    validateNames(db, name);
+    let collections = this.dbs.get(db);
+    if (!collections) this.dbs.set(db, (collections = new Map()));
+    const collection = new Collection(db, name, options);
+    collections.set(name, collection);
+    return { collection, created: true };
+  }
+
+  drop(db: string, name: string): Collection | undefined {
+    const collections = this.dbs.get(db);
+    const existing = collections?.get(name);
+    if (!collections || !existing) return undefined;
+    collections.delete(name);
+    // mongod forgets a database once its last collection is gone.
+    if (collections.size === 0) this.dbs.delete(db);
+    return existing;
+  }
+
+  dropDatabase(db: string): boolean {
+    return this.dbs.delete(db);
+  }
+
+  /** Moves a collection, keeping its documents and indexes. */
+  rename(fromDb: string, from: string, toDb: string, to: string): void {
+    const collection = this.drop(fromDb, from);
+    if (!collection) throw new CommandError('NamespaceNotFound', `Source collection ${fromDb}.${from} does not exist`);
+    const { collection: target } = this.ensure(toDb, to, collection.options);
+    for (const spec of collection.indexSpecs()) if (spec.name !== '_id_') target.createIndex(spec);
+    for (const doc of collection.records.values()) target.insert(doc);
+  }
+}
+
+function validateNames(db: string, name: string): void {
+  if (db.length === 0 || INVALID_DB_CHARS.test(db)) throw new CommandError('InvalidNamespace', `Invalid database name: '${db}'`);
+  if (name.length === 0 || name.includes('\0') || name.startsWith('.') || (name.includes('$') && !name.startsWith('system.'))) {
+    throw new CommandError('InvalidNamespace', `Invalid collection name: ${name}`);
+  }
+}

@@ -1,0 +1,41 @@
+import { MongoClient, type Db } from 'mongodb';
+import { RunStore } from './runs';
+import { EventStore } from './events';
+
+/** The MongoDB store: the durable truth for runs and their events. */
+export interface Store {
+  db: Db;
+  runs: RunStore;
+  events: EventStore;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openStore(url: string, dbName: string): Promise<Store> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 20 });
+  await client.connect();
+  try {
+    const db = client.db(dbName);
+    const runs = new RunStore(db);
+    const events = new EventStore(db);
+    await Promise.all([runs.ensureIndexes(), events.ensureIndexes()]);
+    let closing: Promise<void> | undefined;
+    return {
+      db,
+      runs,
+      events,
+      async ping() {
+        await db.command({ ping: 1 });
+      },
+      close() {
+        closing ??= client.close();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+}
+
+export { isDuplicateKey } from './duplicate-key';

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Builds the sandbox image without any container registry: debootstrap a minimal
+# Debian rootfs with the language runtimes, then `docker import` it under the tag
+# the code uses.
+#
+#   docker/sandbox/build-offline.sh [TAG]      (default: paddock-sandbox:v1)
+#
+# Two stages, each skipped when already done:
+#   1. base: debootstrap + sandbox user + shrinking, kept as a tarball in
+#      $PADDOCK_CACHE_DIR (default /var/cache/paddock), keyed by suite, mirror,
+#      package list and the base recipe below. Takes minutes; done once.
+#   2. image: base + the files under rootfs/ (copied verbatim, root-owned, not
+#      group/world-writable), imported with the runtime config. Takes seconds.
+# Idempotent: an image whose `paddock.recipe` label matches the hash of this
+# script and rootfs/ is left alone. Concurrent runs serialise on a lock file.
+#
+# Hosts that can pull images may use docker/sandbox/Dockerfile instead; both give
+# the same tag, user, workdir, environment, labels and runtimes.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+tag=${1:-${SANDBOX_IMAGE:-paddock-sandbox:v1}}
+suite=${DEBIAN_SUITE:-bookworm}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+packages=python3,nodejs,bash,coreutils,procps
+cache=${PADDOCK_CACHE_DIR:-/var/cache/paddock}
+# Bump when build_base changes in a way the key below cannot see.
+base_version=2
+
+# The recipe covers this script and rootfs/ (names, modes and contents).
+recipe=$( {
+  cat "$0"
+  if [ -d "$here/rootfs" ]; then
+    (cd "$here/rootfs" && find . -print0 | LC_ALL=C sort -z | xargs -0r stat -c '%n %a %F' \
+      && find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
+  fi
+} | sha256sum | cut -c1-16)
+
+image_recipe() { docker image inspect -f '{{ index .Config.Labels "paddock.recipe" }}' "$tag" 2>/dev/null || true; }
+
+if [ "$(image_recipe)" = "$recipe" ]; then
+  echo "sandbox image $tag is up to date (recipe $recipe)"
+  exit 0
+fi
+
+mkdir -p "$cache"
+exec 9>"$cache/build.lock"
+if ! flock -n 9; then
+  echo "another sandbox image build is running; waiting for it"
+  flock 9
+  if [ "$(image_recipe)" = "$recipe" ]; then
+    echo "sandbox image $tag is up to date (recipe $recipe)"
+    exit 0
+  fi
+fi
+
+base_key=$(printf '%s\n' "$base_version" "$suite" "$mirror" "$packages" | sha256sum | cut -c1-16)
+base_tar="$cache/sandbox-base-$suite-$base_key.tar"
+
+work=$(mktemp -d /var/tmp/paddock-rootfs.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+root="$work/root"
+
+build_base() {
+  echo "debootstrap $suite into $root (packages: $packages); cached as $base_tar"
+  debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+    tail -n 40 "$work/debootstrap.log" >&2
+    exit 1
+  }
+  # The sandbox user: fixed uid/gid so the container spec can name it numerically.
+  chroot "$root" groupadd --gid 10001 sandbox
+  chroot "$root" useradd --uid 10001 --gid 10001 --home-dir /workspace --no-create-home --shell /bin/bash sandbox
+  mkdir -p "$root/workspace"
+  chown 10001:10001 "$root/workspace"
+  chmod 0755 "$root/workspace"
+  # Shrink: package manager state, caches and docs are of no use in a sandbox.
+  rm -rf "$root"/var/cache/apt/* "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* \
+         "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/var/log/*
+  # No setuid/setgid binaries: nothing inside may regain privileges.
+  find "$root" -xdev -perm /6000 -type f -exec chmod ug-s {} +
+  tar -C "$root" --numeric-owner -cf "$base_tar.partial" .
+  mv -f "$base_tar.partial" "$base_tar"
+}
+
+if [ -f "$base_tar" ]; then
+  echo "using cached base rootfs $base_tar"
+  mkdir -p "$root"
+  tar -C "$root" --numeric-owner -xf "$base_tar"
+else
+  build_base
+fi
+
+# Anything under rootfs/ is copied verbatim, but root-owned and not writable by
+# group/others, whatever the checkout's owner and umask. Existing directories
+# (/, /opt, ...) keep their metadata.
+if [ -d "$here/rootfs" ]; then
+  tar -C "$here/rootfs" --owner=0 --group=0 --numeric-owner --mode='u+rwX,go+rX,go-w' -cf - . \
+    | tar -C "$root" --numeric-owner --no-overwrite-dir -xf -
+fi
+
+# Keep in step with the ENV/LABEL/USER/WORKDIR lines of the Dockerfile.
+tar -C "$root" --numeric-owner -c . | docker import \
+  --change 'USER 10001:10001' \
+  --change 'WORKDIR /workspace' \
+  --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=/workspace PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1' \
+  --change 'CMD ["/bin/bash"]' \
+  --change "LABEL paddock.recipe=$recipe paddock.sandbox=1" \
+  - "$tag" >/dev/null
+echo "built $tag (recipe $recipe): $(docker image inspect -f '{{.Size}}' "$tag" | numfmt --to=iec)"
+
+# Drop the image this build replaced, if nothing uses it any more.
+docker image prune -f --filter "label=paddock.sandbox=1" >/dev/null 2>&1 || true

@@ -1,0 +1,66 @@
+/**
+ * The sandbox's public contract. Workers depend on these types only; everything
+ * that talks to Docker lives behind `Sandbox`.
+ */
+
+export const LANGUAGES = ['python', 'javascript', 'bash'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** Effective limits of one run (already clamped to the server's maxima). */
+export interface SandboxLimits {
+  /** Wall-clock budget; the container is killed when it runs out. */
+  timeoutMs: number;
+  /** Memory limit; swap is set equal, so there is no swap. */
+  memoryMb: number;
+  /** CPU quota in cores (0.5 = half a core). */
+  cpus: number;
+  /** Maximum number of processes/threads. */
+  pids: number;
+  /** Bytes of stdout + stderr kept; the rest is discarded and `truncated` set. */
+  outputBytes: number;
+}
+
+export interface SandboxFile {
+  /** Relative path inside the workdir; no `..`, not absolute. */
+  path: string;
+  content: string;
+}
+
+export interface ExecRequest {
+  runId: string;
+  language: Language;
+  /** The main program: written to main.py / main.js / main.sh in the workdir. */
+  code: string;
+  files?: SandboxFile[];
+  stdin?: string;
+  limits: SandboxLimits;
+  /** Aborting kills the container; the result's verdict is then `killed`. */
+  signal?: AbortSignal;
+  /** Called with each output chunk as it arrives (already within the byte cap). Must not throw. */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
+}
+
+export type Verdict = 'ok' | 'runtime_error' | 'timeout' | 'memory_exceeded' | 'output_limit' | 'killed';
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  wallMs: number;
+  cpuMs?: number;
+  memoryPeakBytes?: number;
+  verdict: Verdict;
+}
+
+export interface Sandbox {
+  /**
+   * Runs one program in a fresh hardened container and always removes it.
+   * User-program outcomes (crash, timeout, OOM, flood) are results; only Docker
+   * failures throw, as `SandboxInfraError`.
+   */
+  run(request: ExecRequest): Promise<ExecResult>;
+  /** Kills and removes every container this instance started. Idempotent. */
+  close(): Promise<void>;
+}

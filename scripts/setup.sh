@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Prepares this machine to run and test Paddock. Idempotent: a second run only
+# checks, and takes a second or two.
+#   1. npm dependencies (npm ci when package-lock.json changed)
+#   2. Debian packages: redis-server, docker.io, debootstrap (when missing; needs root)
+#   3. the Docker engine (dockerd started when not answering)
+#   4. the sandbox image, built offline (debootstrap + docker import)
+# Redis is not started here: Paddock starts a private redis-server per process
+# when REDIS_URL is unset.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quiet=false
+[ "${1:-}" = "--quiet" ] && quiet=true
+say() { $quiet || echo "setup: $*"; }
+
+# 1. npm dependencies
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# 2. Debian packages
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v dockerd >/dev/null || missing+=(docker.io)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run this as root" >&2
+    exit 1
+  fi
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 3. the Docker engine
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: the Docker engine is not answering and only root can start it" >&2
+    exit 1
+  fi
+  if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+    say "starting docker (systemd)"
+    systemctl start docker
+  else
+    say "starting dockerd (log: /var/log/paddock-dockerd.log)"
+    # setsid: the engine must outlive this script and the npm process that ran it.
+    setsid nohup dockerd >/var/log/paddock-dockerd.log 2>&1 < /dev/null &
+  fi
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not come up; see /var/log/paddock-dockerd.log" >&2; exit 1; }
+fi
+
+# 4. the sandbox image
+if $quiet; then
+  bash docker/sandbox/build-offline.sh >/dev/null
+else
+  bash docker/sandbox/build-offline.sh
+fi
+say "ready"
