@@ -27,9 +27,14 @@ export async function streamRunEvents(ctx: RequestContext, req: Request, res: Re
 
   let closed = false;
   let tailConn: Redis | undefined;
+  const dropTail = () => {
+    // Once only: ioredis arms a timer on every disconnect() that only the first one clears.
+    tailConn?.disconnect();
+    tailConn = undefined;
+  };
   req.on('close', () => {
     closed = true;
-    tailConn?.disconnect(); // breaks a blocking XREAD
+    dropTail(); // also breaks a blocking XREAD
   });
   const send = (e: RunEvent) => {
     res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
@@ -60,7 +65,7 @@ export async function streamRunEvents(ctx: RequestContext, req: Request, res: Re
   } catch (err) {
     if (!closed) ctx.deps.log.warn({ err, runId: run._id }, 'event stream failed');
   } finally {
-    tailConn?.disconnect();
+    dropTail();
     res.end();
   }
 }

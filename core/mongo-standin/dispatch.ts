@@ -25,6 +25,12 @@ export function runCommand(command: Document, server: ServerState, connectionId:
   const handler = handlers.get(name);
   if (!handler) return errorReply(new CommandError('CommandNotFound', `no such command: '${name}'`));
   const db = typeof command.$db === 'string' ? command.$db : 'admin';
+  // The driver only sends txnNumber inside a transaction here (a standalone gets no
+  // retryable writes). Running those writes without rollback would be a lie: refuse,
+  // exactly like a standalone mongod does.
+  if (command.txnNumber !== undefined) {
+    return errorReply(new CommandError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos'));
+  }
   try {
     return { ...handler(command, { server, db, connectionId }), ok: 1 };
   } catch (err) {

@@ -2,7 +2,8 @@
  * Server-side command errors, shaped like MongoDB's so the driver raises the same
  * MongoServerError (code, codeName) it would against a real server.
  */
-import type { Document } from 'bson';
+import { BSONError, type Document } from 'bson';
+import { MingoError } from 'mingo/util';
 
 /** The MongoDB error codes the stand-in produces, with their official names. */
 export const ErrorCodes = {
@@ -16,6 +17,7 @@ export const ErrorCodes = {
   CursorNotFound: 43,
   NamespaceExists: 48,
   CommandNotFound: 59,
+  ConflictingUpdateOperators: 40,
   ImmutableField: 66,
   InvalidOptions: 72,
   InvalidNamespace: 73,
@@ -44,12 +46,18 @@ export class CommandError extends Error {
 }
 
 /**
- * Foreign errors from mingo or bson become BadValue: they are a bad operator or argument
- * in the request. Anything else is a stand-in bug and says so (InternalError).
+ * Foreign errors from mingo or bson are a bad operator or argument in the request:
+ * BadValue, except for the two update failures mongod has dedicated codes for (mingo
+ * only tells them apart by message). Anything else is a stand-in bug and says so.
  */
 export function toCommandError(err: unknown): CommandError {
   if (err instanceof CommandError) return err;
-  if (err instanceof Error && (err.name === 'MingoError' || err.name === 'BSONError')) return new CommandError('BadValue', err.message);
+  if (err instanceof MingoError) {
+    if (err.message.includes('would modify the immutable field')) return new CommandError('ImmutableField', err.message);
+    if (err.message.includes('would create a conflict')) return new CommandError('ConflictingUpdateOperators', err.message);
+    return new CommandError('BadValue', err.message);
+  }
+  if (BSONError.isBSONError(err)) return new CommandError('BadValue', err.message);
   const message = err instanceof Error ? err.message : String(err);
   return new CommandError('InternalError', `in-memory MongoDB stand-in failed: ${message}`);
 }

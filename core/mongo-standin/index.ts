@@ -5,10 +5,12 @@
  * is expected to announce loudly that it is running.
  */
 import net from 'node:net';
+import type { Document } from 'bson';
 import type { Logger } from '../logger';
 import type { ServerState } from './context';
 import { CursorRegistry } from './cursors';
 import { runCommand } from './dispatch';
+import { errorReply, toCommandError } from './errors';
 import { Store } from './storage';
 import { FrameReader, decodeRequest, encodeOpMsg, encodeOpReply } from './wire';
 
@@ -27,6 +29,16 @@ export interface MongoStandinOptions {
   port?: number;
   /** Receives protocol-level warnings (a connection dropped for garbage). Default: silent. */
   logger?: Logger;
+}
+
+/** Encodes a reply; one that cannot be serialized (e.g. too large) becomes an error reply. */
+function encodeReply(kind: 'msg' | 'query', responseId: number, requestId: number, reply: Document): Buffer {
+  const encode = kind === 'query' ? encodeOpReply : encodeOpMsg;
+  try {
+    return encode(responseId, requestId, reply);
+  } catch (err) {
+    return encode(responseId, requestId, errorReply(toCommandError(err)));
+  }
 }
 
 export function startMongoStandin(opts: MongoStandinOptions = {}): Promise<MongoStandin> {
@@ -58,12 +70,7 @@ export function startMongoStandin(opts: MongoStandinOptions = {}): Promise<Mongo
           const request = decodeRequest(frame);
           const reply = runCommand(request.command, state, connectionId);
           if (request.noReply) continue;
-          const responseId = nextResponseId++;
-          socket.write(
-            request.kind === 'query'
-              ? encodeOpReply(responseId, request.requestId, reply)
-              : encodeOpMsg(responseId, request.requestId, reply),
-          );
+          socket.write(encodeReply(request.kind, nextResponseId++, request.requestId, reply));
         }
       } catch (err) {
         log?.warn({ err, connectionId }, 'mongo stand-in: dropping connection after a bad message');

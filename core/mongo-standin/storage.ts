@@ -91,6 +91,24 @@ export class Collection {
     return this.records.size;
   }
 
+  /**
+   * The records a filter can match. `{_id: value}` is answered from the _id index, the
+   * common case for a job store; everything else is a full scan the caller filters.
+   */
+  candidates(filter: Doc | undefined): Array<[number, Doc]> {
+    const keys = filter ? Object.keys(filter) : [];
+    if (filter && keys.length === 1 && keys[0] === '_id') {
+      const id = filter._id;
+      const isCondition = id instanceof RegExp || (isPlainObject(id) && Object.keys(id).some((k) => k.startsWith('$')));
+      if (!isCondition && !Array.isArray(id)) {
+        const rid = this.indexes[0]!.owners.get(canonicalKey([id]));
+        const doc = rid === undefined ? undefined : this.records.get(rid);
+        return rid === undefined || !doc ? [] : [[rid, doc]];
+      }
+    }
+    return [...this.records];
+  }
+
   indexSpecs(): IndexSpec[] {
     // The _id index is unique by nature; mongod does not print `unique` for it.
     return this.indexes.map((ix) => (ix.spec.name === '_id_' ? { v: 2, key: { _id: 1 }, name: '_id_' } : { ...ix.spec }));

@@ -3,7 +3,7 @@
  * updater, replacement documents replace, pipelines run through mingo's updateOne.
  * Everything here works on copies and returns the new document.
  */
-import { Query, update as applyOperators, updateOne as applyPipeline } from 'mingo';
+import { update as applyOperators, updateOne as applyPipeline } from 'mingo';
 import { CommandError } from './errors';
 import { clone, idFirst, isPlainObject, sameDocument, setPath, withId, type Doc } from './doc';
 
@@ -60,7 +60,7 @@ export function applyUpdate(spec: UpdateSpec, current: Doc, ctx: UpdateContext):
   } else {
     next = clone(current);
     if (Object.keys(spec.operators).length > 0) {
-      applyOperators(next, spec.operators, ctx.arrayFilters, ctx.query as never, { cloneMode: 'deep' });
+      applyOperators(next, spec.operators, ctx.arrayFilters, positionalQuery(spec.operators, ctx.query) as never, { cloneMode: 'deep' });
     }
   }
   if ('_id' in current && !sameDocument({ v: current._id }, { v: next._id })) {
@@ -111,10 +111,10 @@ function seedFromQuery(query: Doc, seed: Doc): void {
   }
 }
 
-/** Compiles a filter once; an invalid operator surfaces as BadValue. */
-export function compileFilter(filter: unknown): Query {
-  if (filter !== undefined && filter !== null && !isPlainObject(filter)) {
-    throw new CommandError('TypeMismatch', 'filter must be an object');
+/** mingo needs the statement's query only to resolve a positional `$` path; it re-tests it otherwise. */
+function positionalQuery(operators: Doc, query: Doc): Doc | undefined {
+  for (const fields of Object.values(operators)) {
+    if (isPlainObject(fields) && Object.keys(fields).some((path) => /(^|\.)\$(\.|$)/.test(path))) return query;
   }
-  return new Query((filter ?? {}) as Doc);
+  return undefined;
 }

@@ -146,7 +146,7 @@ describe('insert', () => {
   });
 
   test('stored documents are not shared with the caller', async () => {
-    const c = freshDb().collection('c');
+    const c = freshDb().collection<{ _id: string; list: number[] }>('c');
     const doc = { _id: 'k', list: [1] };
     await c.insertOne(doc);
     doc.list.push(2);
@@ -168,7 +168,7 @@ describe('find and cursors', () => {
   test('filter, sort, skip, limit and projection', async () => {
     const c = await seed(freshDb());
     const docs = await c
-      .find({ group: 'even', n: { $gte: 20 } }, { projection: { n: 1, group: 1 } })
+      .find({ group: 'even', n: { $gte: 20 } }, { projection: { group: 1, n: 1 } })
       .sort({ n: -1 })
       .skip(1)
       .limit(2)
@@ -177,11 +177,13 @@ describe('find and cursors', () => {
       { _id: 6, n: 60, group: 'even' },
       { _id: 4, n: 40, group: 'even' },
     ]);
+    // mongod keeps _id first and the document's own field order, not the projection's.
+    expect(Object.keys(docs[0]!)).toEqual(['_id', 'n', 'group']);
     const excluded = await c.find({ _id: 3 }, { projection: { _id: 0, tags: 0, extra: 0 } }).toArray();
     expect(excluded).toEqual([{ n: 30, group: 'odd' }]);
     expect(await c.find({ tags: 't1' }).map((d) => d._id).toArray()).toEqual([1, 4, 7]);
     expect(await c.find({ $or: [{ _id: 0 }, { n: { $in: [90] } }] }).map((d) => d._id).toArray()).toEqual([0, 9]);
-    expect(await c.find({ group: { $regex: '^od' } }).count()).toBe(5);
+    expect(await c.countDocuments({ group: { $regex: "^od" } })).toBe(5);
     expect(await c.findOne({ nope: 1 })).toBeNull();
   });
 
@@ -197,7 +199,8 @@ describe('find and cursors', () => {
   });
 
   test('closing a cursor early kills it on the server', async () => {
-    const c = freshDb().collection<{ i: number }>('many');
+    const db = freshDb();
+    const c = db.collection<{ i: number }>('many');
     await c.insertMany(Array.from({ length: 30 }, (_, i) => ({ i })));
     const cursor = c.find({}, { batchSize: 5 }).sort({ i: 1 });
     const firstTwo = [await cursor.next(), await cursor.next()].map((d) => d!.i);
@@ -210,7 +213,7 @@ describe('find and cursors', () => {
     const killed = (kill!.reply as { cursorsKilled: unknown[] }).cursorsKilled.map(String);
     expect(killed).toEqual([String(cursorId)]);
     // The server has forgotten it: a getMore on the same id fails with CursorNotFound (43).
-    await expectServerError(c.s.db.command({ getMore: cursorId, collection: 'many' }), 43);
+    await expectServerError(db.command({ getMore: cursorId, collection: 'many' }), 43);
   });
 });
 
@@ -225,7 +228,7 @@ describe('update', () => {
     const one = await c.updateOne({ _id: 1 } as never, {
       $set: { 'sub.deep': 'y' },
       $inc: { n: 10 },
-      $push: { tags: { $each: ['b', 'c'] } },
+      $push: { tags: { $each: ['b', 'c'] } } as never,
       $min: { lo: 2 },
       $max: { hi: 9 },
       $rename: { old: 'renamed' },
@@ -240,9 +243,13 @@ describe('update', () => {
     expect(doc).not.toHaveProperty('old');
     expect(doc!.touched).toBeInstanceOf(Date);
 
-    const pulled = await c.updateOne({ _id: 1 } as never, { $pull: { tags: 'b' }, $addToSet: { tags: { $each: ['a', 'z'] } } } as never);
+    const pulled = await c.updateOne({ _id: 1 } as never, { $pull: { tags: 'b' } } as never);
     expect(pulled.modifiedCount).toBe(1);
+    const added = await c.updateOne({ _id: 1 } as never, { $addToSet: { tags: { $each: ['a', 'z'] } } } as never);
+    expect(added.modifiedCount).toBe(1);
     expect((await c.findOne({ _id: 1 } as never))!.tags).toEqual(['a', 'c', 'z']);
+    // Two operators on one path conflict (ConflictingUpdateOperators, 40).
+    await expectServerError(c.updateOne({ _id: 1 } as never, { $pull: { tags: 'a' }, $push: { tags: 'q' } } as never), 40);
 
     const many = await c.updateMany({ n: { $lt: 5 } }, { $set: { small: true } });
     expect(many.matchedCount).toBe(2);
@@ -281,6 +288,43 @@ describe('update', () => {
     const up = await c.replaceOne({ name: 'new' }, { name: 'new', v: 2 }, { upsert: true });
     expect(up.upsertedCount).toBe(1);
     expect(await c.findOne({ name: 'new' }, { projection: { _id: 0 } })).toEqual({ name: 'new', v: 2 });
+  });
+
+  test('positional, arrayFilters and pipeline updates', async () => {
+    const c = freshDb().collection('p');
+    await c.insertOne({ _id: 1, items: [{ k: 'a', n: 1 }, { k: 'b', n: 2 }, { k: 'c', n: 3 }], base: 10 } as never);
+    await c.updateOne({ _id: 1, 'items.k': 'b' } as never, { $inc: { 'items.$.n': 100 } } as never);
+    await c.updateOne({ _id: 1 } as never, { $set: { 'items.$[big].big': true } } as never, { arrayFilters: [{ 'big.n': { $gte: 3 } }] });
+    await c.updateOne({ _id: 1 } as never, [{ $set: { total: { $add: ['$base', { $size: '$items' }] } } }]);
+    expect(await c.findOne({ _id: 1 } as never)).toEqual({
+      _id: 1,
+      items: [
+        { k: 'a', n: 1 },
+        { k: 'b', n: 102, big: true },
+        { k: 'c', n: 3, big: true },
+      ],
+      base: 10,
+      total: 13,
+    });
+  });
+
+  test('values written by update operators keep their BSON types', async () => {
+    const c = freshDb().collection('t');
+    await c.insertOne({ _id: 1, list: [] } as never);
+    const ref = new ObjectId();
+    await c.updateOne({ _id: 1 } as never, {
+      $set: { ref, when: new Date(5), dec: Decimal128.fromString('2.5'), nested: { ref } },
+      $push: { list: ref },
+    } as never);
+    const doc = await c.findOne({ _id: 1 } as never);
+    expect(doc!.ref).toBeInstanceOf(ObjectId);
+    expect((doc!.ref as ObjectId).equals(ref)).toBe(true);
+    expect((doc!.nested as { ref: ObjectId }).ref.equals(ref)).toBe(true);
+    expect((doc!.list as ObjectId[])[0]!.equals(ref)).toBe(true);
+    expect(doc!.when).toEqual(new Date(5));
+    expect(doc!.dec).toBeInstanceOf(Decimal128);
+    expect(await c.countDocuments({ ref })).toBe(1);
+    expect(await c.countDocuments({ when: { $gt: new Date(4), $lt: new Date(6) } })).toBe(1);
   });
 
   test('changing _id is refused with ImmutableField (66)', async () => {

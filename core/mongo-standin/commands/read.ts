@@ -8,28 +8,34 @@ import { Long } from 'bson';
 import { boolArg, collectionArg, docArg, docsArg, numberArg, type CommandContext, type Handler } from '../context';
 import { CommandError } from '../errors';
 import { canonicalKey, clone, isPlainObject, valuesAtPath, withId, type Doc } from '../doc';
-import { compileFilter } from '../update';
+import { compileFilter } from '../filter';
 import { sortDocuments } from '../sort';
+import { projectDocuments } from '../project';
 
 function storedDocs(ctx: CommandContext, name: string): Doc[] {
   return [...(ctx.server.store.get(ctx.db, name)?.records.values() ?? [])];
 }
 
+/** Stored documents matching a filter (using the _id index when the filter allows). */
+function matchingDocs(ctx: CommandContext, name: string, filter: unknown): Doc[] {
+  const query = compileFilter(filter);
+  const collection = ctx.server.store.get(ctx.db, name);
+  if (!collection) return [];
+  return collection.candidates(filter as Doc | undefined).map(([, doc]) => doc).filter((doc) => query.test(doc));
+}
+
 const find: Handler = (cmd, ctx) => {
   const name = collectionArg(cmd, 'find');
-  const query = compileFilter(cmd.filter);
   const projection = docArg(cmd, 'projection');
   const skip = numberArg(cmd, 'skip') ?? 0;
   const rawLimit = numberArg(cmd, 'limit') ?? 0;
   if (skip < 0) throw new CommandError('BadValue', 'skip value must be non-negative');
-  let docs = storedDocs(ctx, name).filter((d) => query.test(d));
+  let docs = matchingDocs(ctx, name, cmd.filter);
   docs = sortDocuments(docs, docArg(cmd, 'sort'));
   // A negative limit is the legacy way of asking for one batch of |limit| documents.
   const limit = Math.abs(rawLimit);
   docs = docs.slice(skip, limit > 0 ? skip + limit : undefined);
-  if (projection && Object.keys(projection).length > 0) {
-    docs = compileFilter({}).find(docs, projection).all() as Doc[];
-  }
+  docs = projectDocuments(docs, projection);
   return ctx.server.cursors.first(`${ctx.db}.${name}`, docs.map(clone), {
     batchSize: numberArg(cmd, 'batchSize'),
     singleBatch: boolArg(cmd, 'singleBatch', false) || rawLimit < 0,
@@ -53,10 +59,9 @@ const killCursors: Handler = (cmd, ctx) => {
 
 const count: Handler = (cmd, ctx) => {
   const name = collectionArg(cmd, 'count');
-  const query = compileFilter(cmd.query);
   const skip = numberArg(cmd, 'skip') ?? 0;
   const limit = Math.abs(numberArg(cmd, 'limit') ?? 0);
-  let n = Math.max(0, storedDocs(ctx, name).filter((d) => query.test(d)).length - skip);
+  let n = Math.max(0, matchingDocs(ctx, name, cmd.query).length - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n };
 };
@@ -65,10 +70,8 @@ const distinct: Handler = (cmd, ctx) => {
   const name = collectionArg(cmd, 'distinct');
   const key = cmd.key as unknown;
   if (typeof key !== 'string') throw new CommandError('TypeMismatch', "BSON field 'distinct.key' must be a string");
-  const query = compileFilter(cmd.query);
   const values = new Map<string, unknown>();
-  for (const doc of storedDocs(ctx, name)) {
-    if (!query.test(doc)) continue;
+  for (const doc of matchingDocs(ctx, name, cmd.query)) {
     for (const v of valuesAtPath(doc, key)) {
       const k = canonicalKey(v);
       if (!values.has(k)) values.set(k, v);
@@ -86,7 +89,9 @@ const aggregate: Handler = (cmd, ctx) => {
   const cursorOpts = docArg(cmd, 'cursor');
   if (!cursorOpts) throw new CommandError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
   const last = stages[stages.length - 1];
-  if (stages.some((s) => '$merge' in s)) throw new CommandError('CommandNotSupported', '$merge is not supported by the in-memory MongoDB stand-in');
+  for (const stage of ['$merge', '$changeStream']) {
+    if (stages.some((s) => stage in s)) throw new CommandError('CommandNotSupported', `${stage} is not supported by the in-memory MongoDB stand-in`);
+  }
   const outTarget = last && '$out' in last ? outNamespace(last.$out, ctx.db) : undefined;
   const pipeline = outTarget ? stages.slice(0, -1) : stages;
 

@@ -7,19 +7,29 @@ import type { Document } from 'bson';
 import { boolArg, collectionArg, docArg, docsArg, numberArg, type CommandContext, type Handler } from '../context';
 import { CommandError, toCommandError } from '../errors';
 import { clone, sameDocument, withId, type Doc } from '../doc';
-import { applyUpdate, buildUpsert, compileFilter, parseUpdate } from '../update';
-import { sortDocuments } from '../sort';
+import { compileFilter } from '../filter';
+import { applyUpdate, buildUpsert, parseUpdate } from '../update';
+import { firstDocument, sortDocuments } from '../sort';
+import { projectDocuments } from '../project';
 import type { Collection } from '../storage';
 
 /** Stored records matching a filter, optionally sorted and cut to the first one. */
 function matching(collection: Collection | undefined, filter: unknown, sort: Doc | undefined, one: boolean): Array<[number, Doc]> {
   if (!collection) return [];
   const query = compileFilter(filter);
-  const entries = [...collection.records].filter(([, doc]) => query.test(doc));
+  const entries: Array<[number, Doc]> = [];
+  const ridOf = new Map<Doc, number>();
+  for (const entry of collection.candidates(filter as Doc | undefined)) {
+    if (!query.test(entry[1])) continue;
+    // Without a sort the first match is the answer: stop scanning.
+    if (one && !sort) return [entry];
+    entries.push(entry);
+    ridOf.set(entry[1], entry[0]);
+  }
   if (!sort || Object.keys(sort).length === 0) return one ? entries.slice(0, 1) : entries;
-  const ridOf = new Map(entries.map(([rid, doc]) => [doc, rid] as const));
-  const sorted = sortDocuments(entries.map(([, doc]) => doc), sort).map((doc) => [ridOf.get(doc)!, doc] as [number, Doc]);
-  return one ? sorted.slice(0, 1) : sorted;
+  const docs = entries.map(([, doc]) => doc);
+  const picked = one ? [firstDocument(docs, sort)].filter((d) => d !== undefined) : sortDocuments(docs, sort);
+  return picked.map((doc) => [ridOf.get(doc)!, doc]);
 }
 
 function writeError(index: number, err: unknown): Document {
@@ -142,7 +152,7 @@ const remove: Handler = (cmd, ctx) => {
 function project(doc: Doc | null, fields: Doc | undefined): Doc | null {
   if (!doc) return null;
   if (!fields || Object.keys(fields).length === 0) return clone(doc);
-  return clone(compileFilter({}).find([doc], fields).all()[0] as Doc);
+  return clone(projectDocuments([doc], fields)[0]!);
 }
 
 const findAndModify: Handler = (cmd, ctx) => {

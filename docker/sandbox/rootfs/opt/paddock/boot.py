@@ -15,6 +15,7 @@
 # -I ignores PYTHON* variables and the user site; -S skips `site` for a fast start.
 import json
 import os
+import signal
 import sys
 
 MAX_HEADER = 64 * 1024 * 1024
@@ -92,6 +93,12 @@ def main():
             write_file(safe_parts(f.get("path")), f["content"])
         except OSError as e:
             fail("cannot write %r: %s" % (f.get("path"), e))
+    # Python starts with SIGPIPE and SIGXFSZ ignored, and an ignored signal
+    # stays ignored across exec: give the program the default dispositions
+    # (`yes | head -1` must end; a write past RLIMIT_FSIZE must raise SIGXFSZ).
+    for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     sys.stdout.flush()
     try:
         os.execv(argv[0], argv)

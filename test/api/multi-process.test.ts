@@ -1,0 +1,112 @@
+import Docker from 'dockerode';
+import { startMongoStandin, type MongoStandin } from '../../core/mongo-standin';
+import { loadConfig } from '../../core/config';
+import { silentLogger } from '../../core/logger';
+import { startSystem } from '../../core/system';
+import { startPaddockProcess, type PaddockProcess } from '../helpers/process';
+import { readSse } from '../helpers/sse';
+import { isDone, testClient, testEnv, type TestSystem } from '../helpers/system';
+import { signToken } from '../../api/auth';
+
+/**
+ * Several Paddock processes sharing one Redis and one MongoDB form one system:
+ * a second API streams and cancels a run the first accepted, and a worker killed
+ * with SIGKILL mid-run is replaced without losing or duplicating the run.
+ */
+let mongo: MongoStandin | undefined;
+let env: Record<string, string>;
+let first: TestSystem;
+const procs: PaddockProcess[] = [];
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+
+beforeAll(async () => {
+  if (!process.env.MONGO_URL) mongo = await startMongoStandin();
+  env = testEnv({
+    MONGO_URL: process.env.MONGO_URL ?? mongo!.url,
+    WORKER_LOCK_MS: '2000',
+    WORKER_STALLED_CHECK_MS: '1000',
+    WORKER_HEARTBEAT_MS: '500',
+    SANDBOX_REAP_INTERVAL_MS: '1000',
+  });
+  // The first API runs in this process, without a worker of its own.
+  const config = loadConfig({ ...env, PADDOCK_ROLE: 'api' });
+  const system = await startSystem(config, silentLogger());
+  first = testClient(system.api!.url, config, system, (sub, role = 'user') => signToken({ secret: config.JWT_SECRET }, { sub, role }));
+});
+
+afterAll(async () => {
+  await Promise.all(procs.map((p) => p.stop('SIGTERM')));
+  await first?.close();
+  await mongo?.close();
+});
+
+async function spawnRole(role: 'api' | 'worker'): Promise<PaddockProcess> {
+  const p = await startPaddockProcess({ ...env, PADDOCK_ROLE: role });
+  procs.push(p);
+  return p;
+}
+
+async function sandboxContainers(runId: string) {
+  return docker.listContainers({ all: true, filters: { label: [`paddock.run=${runId}`] } });
+}
+
+describe('one system across processes', () => {
+  it('a second API process streams a run the first accepted, and cancels it', async () => {
+    await spawnRole('worker');
+    const second = await spawnRole('api');
+    const created = await first.call('POST', '/v1/runs', { body: { language: 'bash', code: 'echo tick; sleep 30' } });
+    expect(created.status).toBe(202);
+    const id = created.body.id;
+    const auth = { authorization: `Bearer ${await first.token('alice')}` };
+
+    const live = await readSse(`${second.url}/v1/runs/${id}/events`, { headers: auth, until: (e) => e.event === 'stdout' });
+    expect(live.events.map((e) => e.event)).toEqual(['status', 'status', 'stdout']);
+    expect(JSON.parse(live.events[2]!.data)).toEqual({ chunk: 'tick\n' });
+
+    const del = await fetch(`${second.url}/v1/runs/${id}`, { method: 'DELETE', headers: auth });
+    expect(del.status).toBe(202); // a worker holds it: it is killed there
+    const rest = await readSse(`${second.url}/v1/runs/${id}/events`, { headers: { ...auth, 'last-event-id': '3' } });
+    expect(rest.events.map((e) => [e.event, e.id])).toEqual([
+      ['status', '4'],
+      ['result', '5'],
+      ['end', '6'],
+    ]);
+    expect(JSON.parse(rest.events[0]!.data).status).toBe('cancelled');
+    const run = await first.waitFor(id, isDone);
+    expect(run.status).toBe('cancelled');
+    expect(await sandboxContainers(id)).toEqual([]);
+  });
+
+  it('kill -9 of the worker mid-run: a new worker completes it, with one terminal state and one result', async () => {
+    for (const p of procs.splice(0)) await p.stop('SIGTERM');
+    const doomed = await spawnRole('worker');
+    const created = await first.call('POST', '/v1/runs', {
+      body: { language: 'python', code: 'import time\nprint("start", flush=True)\ntime.sleep(2)\nprint("done")' },
+    });
+    const id = created.body.id;
+    const auth = { authorization: `Bearer ${await first.token('alice')}` };
+    await readSse(`${first.url}/v1/runs/${id}/events`, { headers: auth, until: (e) => e.event === 'stdout' });
+
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    await spawnRole('worker');
+
+    const run = await first.waitFor(id, isDone, { timeoutMs: 45_000 });
+    expect(run.status).toBe('succeeded');
+    expect(run.result.stdout).toBe('start\ndone\n');
+    expect(run.attempts).toBe(2);
+
+    const all = await readSse(`${first.url}/v1/runs/${id}/events`, { headers: auth });
+    const terminal = all.events.filter((e) => e.event === 'status' && JSON.parse(e.data).status === 'succeeded');
+    expect(terminal).toHaveLength(1);
+    expect(all.events.filter((e) => e.event === 'result')).toHaveLength(1);
+    expect(all.events.filter((e) => e.event === 'end')).toHaveLength(1);
+    const attempts = all.events.filter((e) => e.event === 'status' && JSON.parse(e.data).status === 'running');
+    expect(attempts.map((e) => JSON.parse(e.data).attempt)).toEqual([1, 2]);
+
+    // The dead worker's container is reaped by the new worker once its heartbeat lapses.
+    const deadline = Date.now() + 15_000;
+    while ((await sandboxContainers(id)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await sandboxContainers(id)).toEqual([]);
+  });
+});
