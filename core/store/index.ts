@@ -12,7 +12,7 @@ export interface Store {
 }
 
 export async function openStore(url: string, dbName: string): Promise<Store> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 20 });
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 20, ignoreUndefined: true });
   await client.connect();
   try {
     const db = client.db(dbName);
