@@ -7,6 +7,7 @@
  * results; only Docker failures throw (SandboxInfraError).
  */
 import { constants as osConstants } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { SandboxInfraError, ValidationError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { createDockerClient, type ContainerHandle } from './docker';
@@ -22,6 +23,11 @@ export interface SandboxOptions {
   socketPath: string;
   /** This worker instance's id; every container is labelled with it for the reaper. */
   ownerId: string;
+  /**
+   * The deployment these containers belong to (e.g. the queue prefix); only a
+   * reaper of the same scope may remove them. Default 'default'.
+   */
+  scope?: string;
   /** OCI runtime name, e.g. 'runsc'; Docker's default runtime when absent. */
   runtime?: string;
   /** Size cap in MiB of the /workspace, /tmp and /dev/shm tmpfs (each; memory-backed). */
@@ -101,6 +107,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       image: opts.image,
       ownerId: opts.ownerId,
       runId: req.runId,
+      ...(opts.scope ? { scope: opts.scope } : {}),
       limits,
       tmpfsMb: opts.tmpfsMb,
       fileSizeMb: opts.fileSizeMb ?? opts.tmpfsMb,
@@ -108,6 +115,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     });
 
     let container: ContainerHandle | null = null;
+    let io: Duplex | null = null;
     let started = false;
     let timer: NodeJS.Timeout | undefined;
     let stuckTimer: NodeJS.Timeout | undefined;
@@ -122,7 +130,8 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       containers.add(container.id);
       if (stopRef.reason) return notStarted(stopRef.reason);
 
-      const io = await container.attach();
+      const stream = await container.attach();
+      io = stream;
       const collector = new OutputCollector(
         limits.outputBytes,
         (stream, text) => {
@@ -136,19 +145,16 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       );
       const demux = new Demuxer((stream, payload) => collector.write(stream, payload));
       const drained = new Promise<void>((resolve) => {
-        io.on('data', (chunk: Buffer) => demux.push(chunk));
-        io.once('end', resolve);
-        io.once('close', resolve);
+        stream.on('data', (chunk: Buffer) => demux.push(chunk));
+        stream.once('end', resolve);
+        stream.once('close', resolve);
         // EPIPE/ECONNRESET when the program exits without reading all stdin.
-        io.on('error', (err) => {
+        stream.on('error', (err) => {
           log.debug({ err }, 'attach stream error');
           resolve();
         });
       });
-      if (stopRef.reason) {
-        io.destroy();
-        return notStarted(stopRef.reason);
-      }
+      if (stopRef.reason) return notStarted(stopRef.reason);
 
       const t0 = performance.now();
       await container.start();
@@ -156,7 +162,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       if (stopRef.reason) stopRef.kill(); // stop requested while starting
       timer = setTimeout(() => stop(stopRef, 'timeout'), limits.timeoutMs);
       // The frame, the user's stdin, then EOF (StdinOnce closes the program's stdin).
-      io.end(frame);
+      stream.end(frame);
 
       const stuck = new Promise<never>((_, reject) => {
         stuckTimer = setTimeout(() => {
@@ -167,12 +173,13 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       const waitedExit = await Promise.race([container.wait(waitAbort.signal), stuck]);
       const tExit = performance.now();
       clearTimeout(timer);
+      clearTimeout(stuckTimer);
 
       // The exit can be reported before the last output frames arrive.
       let drainTimer: NodeJS.Timeout | undefined;
       await Promise.race([drained, new Promise((r) => (drainTimer = setTimeout(r, DRAIN_MS)))]);
       clearTimeout(drainTimer);
-      io.destroy();
+      stream.destroy();
 
       const state = await container.inspect();
       const out = collector.finish();
@@ -193,6 +200,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       clearTimeout(timer);
       clearTimeout(stuckTimer);
       waitAbort.abort();
+      io?.destroy();
       if (container) await removeContainer(container, log);
     }
   }

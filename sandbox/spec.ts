@@ -12,6 +12,14 @@ import type { SandboxLimits } from './types';
 export const LABEL_SANDBOX = 'paddock.sandbox';
 export const LABEL_OWNER = 'paddock.owner';
 export const LABEL_RUN = 'paddock.run';
+/**
+ * Which deployment a container belongs to (e.g. the queue prefix). Reapers only
+ * judge containers of their own scope: two Paddock systems sharing one Docker
+ * engine (staging and production, or parallel test runs) must not reap each
+ * other's containers just because they can't see each other's owners.
+ */
+export const LABEL_SCOPE = 'paddock.scope';
+export const DEFAULT_SCOPE = 'default';
 
 /** The unprivileged user baked into the image (docker/sandbox). */
 export const SANDBOX_UID = 10001;
@@ -104,6 +112,8 @@ export interface SpecInput {
   image: string;
   ownerId: string;
   runId: string;
+  /** See LABEL_SCOPE. Default DEFAULT_SCOPE. */
+  scope?: string;
   limits: SandboxLimits;
   /** Size cap in MiB of each of /workspace, /tmp and /dev/shm (memory-backed). */
   tmpfsMb: number;
@@ -142,7 +152,12 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
     User: `${SANDBOX_UID}:${SANDBOX_GID}`,
     WorkingDir: WORKDIR,
     Env: [...SANDBOX_ENV],
-    Labels: { [LABEL_SANDBOX]: '1', [LABEL_OWNER]: input.ownerId, [LABEL_RUN]: input.runId },
+    Labels: {
+      [LABEL_SANDBOX]: '1',
+      [LABEL_SCOPE]: input.scope ?? DEFAULT_SCOPE,
+      [LABEL_OWNER]: input.ownerId,
+      [LABEL_RUN]: input.runId,
+    },
     Hostname: 'sandbox',
     NetworkDisabled: true,
     // stdin carries the boot frame then the user's stdin; closing our side of

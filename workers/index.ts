@@ -50,6 +50,8 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       image: config.SANDBOX_IMAGE,
       socketPath: config.DOCKER_SOCKET,
       ownerId,
+      // Reapers judge only containers of their own system: other deployments on this host are left alone.
+      scope: config.QUEUE_PREFIX,
       runtime: config.SANDBOX_RUNTIME,
       tmpfsMb: config.SANDBOX_TMPFS_MB,
       log: log.child({ component: 'sandbox' }),
@@ -58,6 +60,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
 
     const reaper = createReaper({
       socketPath: config.DOCKER_SOCKET,
+      scope: config.QUEUE_PREFIX,
       isOwnerAlive: async (id) => id === ownerId || (await redis.exists(ownerKey(id))) === 1,
       log: log.child({ component: 'reaper' }),
     });

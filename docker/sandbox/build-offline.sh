@@ -24,8 +24,6 @@ suite=${DEBIAN_SUITE:-bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=python3,nodejs,bash,coreutils,procps
 cache=${PADDOCK_CACHE_DIR:-/var/cache/paddock}
-# Bump when build_base changes in a way the key below cannot see.
-base_version=2
 
 # The recipe covers this script and rootfs/ (names, modes and contents).
 recipe=$( {
@@ -54,15 +52,13 @@ if ! flock -n 9; then
   fi
 fi
 
-base_key=$(printf '%s\n' "$base_version" "$suite" "$mirror" "$packages" | sha256sum | cut -c1-16)
-base_tar="$cache/sandbox-base-$suite-$base_key.tar"
-
 work=$(mktemp -d /var/tmp/paddock-rootfs.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
 
+# Everything that decides the base rootfs' content; its source is part of the cache key.
 build_base() {
-  echo "debootstrap $suite into $root (packages: $packages); cached as $base_tar"
+  echo "debootstrap $suite into $root (packages: $packages)"
   debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
     tail -n 40 "$work/debootstrap.log" >&2
     exit 1
@@ -78,9 +74,10 @@ build_base() {
          "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/var/log/*
   # No setuid/setgid binaries: nothing inside may regain privileges.
   find "$root" -xdev -perm /6000 -type f -exec chmod ug-s {} +
-  tar -C "$root" --numeric-owner -cf "$base_tar.partial" .
-  mv -f "$base_tar.partial" "$base_tar"
 }
+
+base_key=$( { printf '%s\n' "$suite" "$mirror" "$packages"; declare -f build_base; } | sha256sum | cut -c1-16)
+base_tar="$cache/sandbox-base-$suite-$base_key.tar"
 
 if [ -f "$base_tar" ]; then
   echo "using cached base rootfs $base_tar"
@@ -88,13 +85,18 @@ if [ -f "$base_tar" ]; then
   tar -C "$root" --numeric-owner -xf "$base_tar"
 else
   build_base
+  tar -C "$root" --numeric-owner -cf "$base_tar.partial" .
+  mv -f "$base_tar.partial" "$base_tar"
+  # Older bases (other suite, packages or recipe) are dead weight.
+  find "$cache" -maxdepth 1 -name 'sandbox-base-*.tar' ! -name "$(basename "$base_tar")" -delete
+  echo "cached the base rootfs as $base_tar"
 fi
 
-# Anything under rootfs/ is copied verbatim, but root-owned and not writable by
+# Anything under rootfs/ is copied verbatim, but root-owned, never setuid, and not writable by
 # group/others, whatever the checkout's owner and umask. Existing directories
 # (/, /opt, ...) keep their metadata.
 if [ -d "$here/rootfs" ]; then
-  tar -C "$here/rootfs" --owner=0 --group=0 --numeric-owner --mode='u+rwX,go+rX,go-w' -cf - . \
+  tar -C "$here/rootfs" --owner=0 --group=0 --numeric-owner --mode='u+rwX,go+rX,go-w,ug-s' -cf - . \
     | tar -C "$root" --numeric-owner --no-overwrite-dir -xf -
 fi
 

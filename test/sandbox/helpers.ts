@@ -9,6 +9,12 @@ export const IMAGE = 'paddock-sandbox:v1';
 
 export const docker = createDockerClient(SOCKET);
 
+/**
+ * One scope per test file: other Paddock systems on this Docker engine (other
+ * suites' workers) have reapers that must never see our containers.
+ */
+export const TEST_SCOPE = `t${process.env.PADDOCK_TEST_RUN ?? 'x'}-${randomUUID().slice(0, 8)}`;
+
 export function uniqueId(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }

@@ -13,7 +13,7 @@ import {
   TEST_SECRET_VALUE,
   type FixtureExpectation,
 } from '../fixtures/hostile';
-import { containersOfOwner, containersOfRun, IMAGE, limiter, SOCKET, uniqueId } from './helpers';
+import { containersOfOwner, containersOfRun, IMAGE, limiter, SOCKET, TEST_SCOPE, uniqueId } from './helpers';
 
 // A secret in the worker's own environment: it must never reach a sandbox.
 process.env[TEST_SECRET_NAME] = TEST_SECRET_VALUE;
@@ -22,7 +22,7 @@ const ownerId = uniqueId('test-hostile');
 // Concurrent tests start before beforeAll hooks settle, so the sandbox is made lazily.
 let sandbox: Sandbox | undefined;
 const getSandbox = () =>
-  (sandbox ??= createSandbox({ image: IMAGE, socketPath: SOCKET, ownerId, tmpfsMb: HOSTILE_TMPFS_MB, log: silentLogger() }));
+  (sandbox ??= createSandbox({ image: IMAGE, socketPath: SOCKET, scope: TEST_SCOPE, ownerId, tmpfsMb: HOSTILE_TMPFS_MB, log: silentLogger() }));
 // Four at a time: CPU-bound fixtures use half a core each on a 2-core host.
 const slot = limiter(4);
 

@@ -1,14 +1,25 @@
-/** The reaper removes the containers of dead owners, and nothing else. */
+/** The reaper removes the containers of dead owners in its own scope, and nothing else. */
 import { silentLogger } from '../../core/logger';
 import { createReaper } from '../../sandbox';
 import { buildContainerSpec, LABEL_OWNER } from '../../sandbox/spec';
-import { docker, IMAGE, SOCKET, uniqueId } from './helpers';
+import { docker, IMAGE, SOCKET, TEST_SCOPE, uniqueId } from './helpers';
 
 const limits = { timeoutMs: 30000, memoryMb: 32, cpus: 0.1, pids: 8, outputBytes: 1024 };
 const created: string[] = [];
 
-async function makeContainer(ownerId: string, opts: { start?: boolean; withoutOwner?: boolean } = {}): Promise<string> {
-  const spec = buildContainerSpec({ image: IMAGE, ownerId, runId: uniqueId('reap'), limits, tmpfsMb: 4, fileSizeMb: 4 });
+async function makeContainer(
+  ownerId: string,
+  opts: { start?: boolean; withoutOwner?: boolean; scope?: string } = {},
+): Promise<string> {
+  const spec = buildContainerSpec({
+    image: IMAGE,
+    scope: opts.scope ?? TEST_SCOPE,
+    ownerId,
+    runId: uniqueId('reap'),
+    limits,
+    tmpfsMb: 4,
+    fileSizeMb: 4,
+  });
   if (opts.withoutOwner) delete spec.Labels[LABEL_OWNER];
   const c = await docker.createContainer(spec);
   created.push(c.id);
@@ -25,17 +36,18 @@ afterAll(async () => {
   await Promise.all(created.map((id) => docker.container(id).remove()));
 });
 
-test('removes every container (running or not) of a dead owner; leaves live owners and unowned ones', async () => {
+test('removes every container (running or not) of a dead owner; leaves live owners, unowned ones and other scopes', async () => {
   const dead = uniqueId('test-reaper-dead');
   const alive = uniqueId('test-reaper-alive');
   const deadIds = [await makeContainer(dead, { start: true }), await makeContainer(dead)];
   const aliveId = await makeContainer(alive, { start: true });
   const unownedId = await makeContainer(dead, { withoutOwner: true });
+  const otherScopeId = await makeContainer(dead, { scope: `${TEST_SCOPE}-other` });
 
   const asked: string[] = [];
   const reaper = createReaper({
     socketPath: SOCKET,
-    // Everything else on this Docker host (other suites' containers) counts as alive.
+    scope: TEST_SCOPE,
     isOwnerAlive: async (owner) => {
       asked.push(owner);
       return owner !== dead;
@@ -46,8 +58,10 @@ test('removes every container (running or not) of a dead owner; leaves live owne
   for (const id of deadIds) expect(await exists(id)).toBe(false);
   expect(await exists(aliveId)).toBe(true);
   expect(await exists(unownedId)).toBe(true);
-  // One liveness question per owner, not per container.
+  expect(await exists(otherScopeId)).toBe(true);
+  // One liveness question per owner, not per container; none outside the scope.
   expect(asked.filter((o) => o === dead)).toHaveLength(1);
+  expect(asked.sort()).toEqual([alive, dead].sort());
   expect(await reaper.sweep()).toBe(0);
 });
 
@@ -56,6 +70,7 @@ test('an owner whose liveness cannot be determined is left alone', async () => {
   const id = await makeContainer(unsure);
   const reaper = createReaper({
     socketPath: SOCKET,
+    scope: TEST_SCOPE,
     isOwnerAlive: async (owner) => {
       if (owner === unsure) throw new Error('redis down');
       return true;

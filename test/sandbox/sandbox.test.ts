@@ -3,7 +3,7 @@ import { SandboxInfraError, ValidationError } from '../../core/errors';
 import { silentLogger } from '../../core/logger';
 import { createSandbox } from '../../sandbox';
 import type { ExecRequest, Sandbox } from '../../sandbox/types';
-import { BASE_LIMITS, containersOfOwner, containersOfRun, deferred, IMAGE, SOCKET, uniqueId } from './helpers';
+import { BASE_LIMITS, containersOfOwner, containersOfRun, deferred, IMAGE, SOCKET, TEST_SCOPE, uniqueId } from './helpers';
 
 const ownerId = uniqueId('test-sandbox');
 let sandbox: Sandbox;
@@ -13,7 +13,7 @@ function req(partial: Partial<ExecRequest> & Pick<ExecRequest, 'language' | 'cod
 }
 
 beforeAll(() => {
-  sandbox = createSandbox({ image: IMAGE, socketPath: SOCKET, ownerId, tmpfsMb: 16, log: silentLogger() });
+  sandbox = createSandbox({ image: IMAGE, socketPath: SOCKET, scope: TEST_SCOPE, ownerId, tmpfsMb: 16, log: silentLogger() });
 });
 
 afterAll(async () => {
@@ -198,7 +198,7 @@ describe('abort', () => {
 describe('close', () => {
   test('close() kills runs in flight (verdict killed), removes their containers, and is idempotent', async () => {
     const owner = uniqueId('test-close');
-    const sb = createSandbox({ image: IMAGE, socketPath: SOCKET, ownerId: owner, tmpfsMb: 16, log: silentLogger() });
+    const sb = createSandbox({ image: IMAGE, socketPath: SOCKET, scope: TEST_SCOPE, ownerId: owner, tmpfsMb: 16, log: silentLogger() });
     const readies = [deferred(), deferred()];
     const runs = readies.map((ready) =>
       sb.run(req({ language: 'bash', code: 'echo ready; sleep 100', onOutput: (_s, c) => c.includes('ready') && ready.resolve() })),
@@ -218,14 +218,14 @@ describe('close', () => {
 describe('infrastructure failures throw SandboxInfraError', () => {
   test('missing image (never pulled)', async () => {
     const owner = uniqueId('test-noimage');
-    const sb = createSandbox({ image: 'paddock-no-such-image:v0', socketPath: SOCKET, ownerId: owner, tmpfsMb: 16, log: silentLogger() });
+    const sb = createSandbox({ image: 'paddock-no-such-image:v0', socketPath: SOCKET, scope: TEST_SCOPE, ownerId: owner, tmpfsMb: 16, log: silentLogger() });
     await expect(sb.run(req({ language: 'bash', code: 'true' }))).rejects.toBeInstanceOf(SandboxInfraError);
     await sb.close();
     expect(await containersOfOwner(owner)).toEqual([]);
   });
 
   test('unreachable Docker socket', async () => {
-    const sb = createSandbox({ image: IMAGE, socketPath: '/nonexistent/docker.sock', ownerId: uniqueId('x'), tmpfsMb: 16, log: silentLogger() });
+    const sb = createSandbox({ image: IMAGE, socketPath: '/nonexistent/docker.sock', scope: TEST_SCOPE, ownerId: uniqueId('x'), tmpfsMb: 16, log: silentLogger() });
     await expect(sb.run(req({ language: 'bash', code: 'true' }))).rejects.toBeInstanceOf(SandboxInfraError);
     await sb.close();
   });

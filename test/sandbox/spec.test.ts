@@ -17,7 +17,7 @@ import {
   type ContainerSpec,
 } from '../../sandbox/spec';
 import type { SandboxLimits } from '../../sandbox/types';
-import { containersOfOwner, docker, IMAGE, SOCKET, uniqueId } from './helpers';
+import { containersOfOwner, docker, IMAGE, SOCKET, TEST_SCOPE, uniqueId } from './helpers';
 
 const ownerId = uniqueId('test-spec');
 const runId = uniqueId('spec');
@@ -30,7 +30,7 @@ let info: any;
 
 beforeAll(async () => {
   process.env.PADDOCK_SPEC_TEST_SECRET = 'do-not-forward';
-  spec = buildContainerSpec({ image: IMAGE, ownerId, runId, limits, tmpfsMb: 24, fileSizeMb: 8, runtime: 'runc' });
+  spec = buildContainerSpec({ image: IMAGE, scope: TEST_SCOPE, ownerId, runId, limits, tmpfsMb: 24, fileSizeMb: 8, runtime: 'runc' });
   container = await docker.createContainer(spec);
   info = await container.inspectRaw();
 });
@@ -127,12 +127,12 @@ test('environment is exactly the fixed list: nothing from the host', () => {
 });
 
 test('labels for the reaper', () => {
-  expect(info.Config.Labels).toMatchObject({ 'paddock.sandbox': '1', 'paddock.owner': ownerId, 'paddock.run': runId });
+  expect(info.Config.Labels).toMatchObject({ 'paddock.sandbox': '1', 'paddock.scope': TEST_SCOPE, 'paddock.owner': ownerId, 'paddock.run': runId });
 });
 
 test('a configured OCI runtime is used (an unknown one fails as infrastructure)', async () => {
   const owner = uniqueId('test-runtime');
-  const sb = createSandbox({ image: IMAGE, socketPath: SOCKET, ownerId: owner, runtime: 'paddock-no-such-runtime', tmpfsMb: 16, log: silentLogger() });
+  const sb = createSandbox({ image: IMAGE, socketPath: SOCKET, scope: TEST_SCOPE, ownerId: owner, runtime: 'paddock-no-such-runtime', tmpfsMb: 16, log: silentLogger() });
   const run = sb.run({ runId: uniqueId('rt'), language: 'bash', code: 'true', limits });
   await expect(run).rejects.toBeInstanceOf(SandboxInfraError);
   await sb.close();
@@ -144,7 +144,7 @@ test('if the worker vanishes, the in-container backstop still kills the containe
   // right after `start`. Nobody kills it from outside.
   const budget = { ...limits, timeoutMs: 300 };
   const c = await docker.createContainer(
-    buildContainerSpec({ image: IMAGE, ownerId, runId: uniqueId('backstop'), limits: budget, tmpfsMb: 4, fileSizeMb: 4 }),
+    buildContainerSpec({ image: IMAGE, scope: TEST_SCOPE, ownerId, runId: uniqueId('backstop'), limits: budget, tmpfsMb: 4, fileSizeMb: 4 }),
   );
   try {
     await c.start();

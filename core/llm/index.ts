@@ -1,0 +1,13 @@
+/**
+ * Paddock's LLM layer. Build it once per process with createLlm() from the
+ * parsed config and pass the resulting `Llm` down; see docs/llm-providers.md.
+ */
+export { createLlm, type CreateLlmOptions } from './router';
+export {
+  parseLlmConfig, llmProvidersSchema, providerSchema, priceSchema, capabilitiesOf, providerTypes, capabilities,
+  type LlmConfig, type ProviderConfig, type ProviderSettings, type Price,
+} from './config';
+export { ProviderError, LlmAbortError, isAbortError, type ProviderErrorKind } from './errors';
+export { Secret } from './secret';
+export { parseModelRef } from './plan';
+export type * from './types';
