@@ -41,6 +41,8 @@ export const runRequestSchema = z
     prompt: z.string().max(64 * 1024).optional(),
     model: z.string().max(200).optional(),
     limits: limitsSchema.optional(),
+    /** Opt-in: run in a container kept warm for this owner's runs (faster; not a fresh container). */
+    reuse: z.boolean().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()

@@ -34,6 +34,11 @@ export interface ExecRequest {
   files?: SandboxFile[];
   stdin?: string;
   limits: SandboxLimits;
+  /**
+   * Opt-in warm reuse: runs with the same key (one owner) may share a container,
+   * wiped between runs. Unset: a fresh single-use container.
+   */
+  reuseKey?: string;
   /** Aborting kills the container; the result's verdict is then `killed`. */
   signal?: AbortSignal;
   /** Called with each output chunk as it arrives (already within the byte cap). Must not throw. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this machine to run and test Paddock. Idempotent: a second run only
 # checks, and takes a second or two.
-#   1. npm dependencies (npm ci when package-lock.json changed)
+#   1. npm dependencies (installed when package-lock.json changed)
 #   2. Debian packages: redis-server, docker.io, debootstrap (when missing; needs root)
 #   3. the Docker engine (dockerd started when not answering)
 #   4. the sandbox image, built offline (debootstrap + docker import)
@@ -14,10 +14,12 @@ quiet=false
 [ "${1:-}" = "--quiet" ] && quiet=true
 say() { $quiet || echo "setup: $*"; }
 
-# 1. npm dependencies
+# 1. npm dependencies. `npm install` (not `npm ci`): the registry mirror we build on
+# lacks some other platforms' optional binaries (e.g. @swc/core-darwin-*), which the
+# lock lists as missing and `npm ci` refuses; `npm install` skips them as optional.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 # 2. Debian packages

@@ -50,6 +50,7 @@ export async function processRun(runId: string, ctx: RunContext): Promise<void> 
       files: run.request.files,
       stdin: run.request.stdin,
       limits: run.limits,
+      reuseKey: run.request.reuse ? run.owner : undefined,
       signal: ctx.signal,
       onOutput: (stream, chunk) => emitter.emit({ type: stream, data: { chunk } }),
     });
