@@ -39,6 +39,8 @@ export const configSchema = z.object({
   WORKER_HEARTBEAT_MS: int(5_000),
   /** Attempts per job when the infrastructure (not the user's program) fails. */
   JOB_ATTEMPTS: int(3),
+  /** A run still queued this long without a job (its API node died mid-submit) is enqueued again by a worker. */
+  ORPHAN_RUN_AGE_MS: int(60_000),
   /** First SIGTERM: in-flight runs get this long to finish before they are aborted and left for retry. */
   SHUTDOWN_GRACE_MS: int(10_000),
   SANDBOX_IMAGE: z.string().default('paddock-sandbox:v1'),

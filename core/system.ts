@@ -59,14 +59,15 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
     const events = new EventLog(redis, store.events, config.QUEUE_PREFIX, config.EVENTS_LIVE_TTL_S);
     const cancelChannel = `${config.QUEUE_PREFIX}:cancel`;
     const system: System = { redisUrl, mongoUrl, close: () => closer.close() };
+    const queues = openQueues(redis.duplicate({ maxRetriesPerRequest: null }), config.QUEUE_PREFIX, config.JOB_ATTEMPTS);
+    closer.add('queues', () => queues.close());
 
     if (config.PADDOCK_ROLE !== 'api') {
-      system.worker = await startWorker({ config, log: log.child({ component: 'worker' }), redis, store, events, cancelChannel });
+      const workerLog = log.child({ component: 'worker' });
+      system.worker = await startWorker({ config, log: workerLog, redis, store, events, queues, cancelChannel });
       closer.add('worker', () => system.worker!.close());
     }
     if (config.PADDOCK_ROLE !== 'worker') {
-      const queues = openQueues(redis.duplicate({ maxRetriesPerRequest: null }), config.QUEUE_PREFIX, config.JOB_ATTEMPTS);
-      closer.add('queues', () => queues.close());
       system.api = await startApi({
         config,
         log: log.child({ component: 'api' }),

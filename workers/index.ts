@@ -5,11 +5,12 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../core/config';
 import type { EventLog } from '../core/events';
 import type { Logger } from '../core/logger';
-import { QUEUES, type JobDataMap } from '../core/queues';
+import { QUEUES, type JobDataMap, type Queues } from '../core/queues';
 import type { Store } from '../core/store';
 import { Closer } from '../core/closer';
 import { createReaper, createSandbox } from '../sandbox';
 import { CancelRegistry } from './cancel-registry';
+import { requeueOrphans } from './requeue-orphans';
 import { processRun, ShutdownAbort } from './run-processor';
 
 export interface WorkerDeps {
@@ -18,6 +19,7 @@ export interface WorkerDeps {
   redis: Redis;
   store: Store;
   events: EventLog;
+  queues: Queues;
   cancelChannel: string;
 }
 
@@ -68,6 +70,13 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     await sweep();
     const reapTimer = setInterval(sweep, config.SANDBOX_REAP_INTERVAL_MS);
     closer.add('reaper', async () => clearInterval(reapTimer));
+
+    const requeue = () =>
+      requeueOrphans(deps.store.runs, deps.queues, config.ORPHAN_RUN_AGE_MS, log).catch((err) =>
+        log.warn({ err }, 'orphan requeue failed'),
+      );
+    const requeueTimer = setInterval(requeue, config.ORPHAN_RUN_AGE_MS);
+    closer.add('orphan requeue', async () => clearInterval(requeueTimer));
 
     const cancels = await CancelRegistry.listen(redis.duplicate(), deps.cancelChannel, log);
     closer.add('cancel listener', () => cancels.close());
