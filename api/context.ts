@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../core/config';
 import type { EventLog } from '../core/events';
+import type { Llm } from '../core/llm';
 import type { Logger } from '../core/logger';
 import type { Queues } from '../core/queues';
 import type { Store } from '../core/store';
@@ -15,6 +16,7 @@ export interface ApiDeps {
   store: Store;
   events: EventLog;
   queues: Queues;
+  llm: Llm;
   verifier: TokenVerifier;
   metrics: Metrics;
   cancelChannel: string;

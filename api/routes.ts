@@ -3,8 +3,10 @@ import type { Access } from './auth';
 import type { Handler, RequestContext } from './context';
 import { cancelRun } from './handlers/cancel-run';
 import { createRun } from './handlers/create-run';
+import { execute } from './handlers/execute';
 import { getRun } from './handlers/get-run';
 import { health, ready } from './handlers/health';
+import { availableModels, listIntegrations, testIntegration } from './handlers/integrations';
 import { listRuns } from './handlers/list-runs';
 import { runLogs } from './handlers/run-logs';
 import { streamRunEvents } from './sse';
@@ -24,4 +26,8 @@ export const routes: Route[] = [
   { method: 'delete', path: '/v1/runs/:id', access: 'user', handler: cancelRun },
   { method: 'get', path: '/v1/runs/:id/logs', access: 'user', handler: runLogs },
   { method: 'get', path: '/v1/runs/:id/events', access: 'user', stream: streamRunEvents },
+  { method: 'get', path: '/v1/integrations', access: 'user', handler: listIntegrations },
+  { method: 'post', path: '/v1/integrations/test', access: 'user', handler: testIntegration },
+  { method: 'get', path: '/v1/models/available', access: 'user', handler: availableModels },
+  { method: 'post', path: '/v1/execute', access: 'user', handler: execute },
 ];

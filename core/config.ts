@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
+import { ConfigError } from './errors';
+import { parseLlmConfig, type LlmConfig } from './llm/config';
 
 /**
  * Every setting Paddock reads, in one schema. `loadConfig(env)` is the only place
@@ -60,6 +62,10 @@ export const configSchema = z.object({
   /** How long a finished run's live event stream stays in Redis (MongoDB keeps them for good). */
   EVENTS_LIVE_TTL_S: int(3600),
   SSE_HEARTBEAT_MS: int(15_000),
+  /** LLM providers: a JSON list inline, or the path of a JSON file (docs/llm-providers.md). Unset: none. */
+  LLM_PROVIDERS: optionalString,
+  /** Provider names, comma-separated: the fallback order. */
+  LLM_FALLBACK: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -69,14 +75,11 @@ export interface Config extends RawConfig {
   /** True when JWT_SECRET was not given and a development secret was generated. */
   devSecret: boolean;
   JWT_SECRET: string;
+  /** Parsed LLM_PROVIDERS / LLM_FALLBACK, API keys resolved from their variables (held as Secret). */
+  llm: LlmConfig;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** Parses and validates the environment; fails fast naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -86,11 +89,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const raw = parsed.data;
+  const llm = parseLlmConfig(env);
   if (raw.JWT_SECRET !== undefined) {
     if (Buffer.byteLength(raw.JWT_SECRET) < 32) throw new ConfigError('JWT_SECRET: must be at least 32 bytes');
-    return { ...raw, JWT_SECRET: raw.JWT_SECRET, devSecret: false };
+    return { ...raw, JWT_SECRET: raw.JWT_SECRET, devSecret: false, llm };
   }
-  return { ...raw, JWT_SECRET: devSecret(raw.DATA_DIR), devSecret: true };
+  return { ...raw, JWT_SECRET: devSecret(raw.DATA_DIR), devSecret: true, llm };
 }
 
 /** Creates the development secret once and reuses it, so tokens survive restarts. */

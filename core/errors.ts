@@ -81,3 +81,11 @@ export class SandboxInfraError extends Error {
     this.name = 'SandboxInfraError';
   }
 }
+
+/** A setting is missing or malformed; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

@@ -12,6 +12,10 @@ import type { EventStore } from './store/events';
 export interface EventDataMap {
   status: { status: RunState; attempt?: number; reason?: string };
   stdout: { chunk: string };
+  /** A piece of model output as it streams; `model` says which answer it belongs to. */
+  token: { model: string; delta: string };
+  /** A completed phase of a multi-step run (e.g. one model's answer). */
+  step: { name: string } & Record<string, unknown>;
   stderr: { chunk: string };
   result: RunResult;
   error: { code: string; message: string };

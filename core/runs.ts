@@ -3,7 +3,9 @@ import { LANGUAGES, type ExecResult, type SandboxLimits } from '../sandbox/types
 
 /** The run model shared by the API (producer) and the workers (consumer). */
 
-export const RUN_KINDS = ['code', 'autorun', 'agent'] as const;
+/** code: run the given program. compare/consensus: one prompt to several models (LLM jobs). autorun/agent: not yet. */
+export const RUN_KINDS = ['code', 'autorun', 'agent', 'compare', 'consensus'] as const;
+export const LLM_KINDS: readonly RunKind[] = ['compare', 'consensus'];
 export type RunKind = (typeof RUN_KINDS)[number];
 
 export const RUN_STATES = ['queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled', 'error'] as const;
@@ -33,13 +35,21 @@ export const limitsSchema = z
 export const runRequestSchema = z
   .object({
     kind: z.enum(RUN_KINDS).default('code'),
-    language: z.enum(LANGUAGES),
+    language: z.enum(LANGUAGES).optional(),
     code: z.string().max(512 * 1024).optional(),
     files: z.array(z.object({ path: relativePath, content: z.string() }).strict()).max(100).optional(),
     stdin: z.string().max(512 * 1024).optional(),
     tests: z.array(z.unknown()).max(200).optional(),
-    prompt: z.string().max(64 * 1024).optional(),
-    model: z.string().max(200).optional(),
+    prompt: z.string().min(1).max(64 * 1024).optional(),
+    /** `provider/model`, or "auto": the cheapest healthy chat model (by configured prices). */
+    model: z.string().min(1).max(200).optional(),
+    /** compare / consensus: the models asked, 2–8, each `provider/model` or "auto". */
+    models: z.array(z.string().min(1).max(200)).min(2).max(8).optional(),
+    /** consensus: the model that synthesises the answers (default "auto"). */
+    judge: z.string().min(1).max(200).optional(),
+    system: z.string().max(16 * 1024).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    maxOutputTokens: z.number().int().min(1).max(32_768).optional(),
     limits: limitsSchema.optional(),
     /** Opt-in: run in a container kept warm for this owner's runs (faster; not a fresh container). */
     reuse: z.boolean().optional(),
@@ -47,14 +57,54 @@ export const runRequestSchema = z
   })
   .strict()
   .superRefine((body, ctx) => {
-    if (body.kind === 'code' && (body.code === undefined || body.code.length === 0)) {
-      ctx.addIssue({ code: 'custom', path: ['code'], message: 'required for kind "code"' });
+    const need = (field: keyof typeof body, ok: boolean) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path: [field], message: `required for kind "${body.kind}"` });
+    };
+    if (body.kind === 'code') {
+      need('language', body.language !== undefined);
+      need('code', (body.code ?? '').length > 0);
+    }
+    if (body.kind === 'compare' || body.kind === 'consensus') {
+      need('prompt', body.prompt !== undefined);
+      need('models', body.models !== undefined);
     }
   });
 
 export type RunRequest = z.infer<typeof runRequestSchema>;
 
-export type RunResult = ExecResult;
+/** One model's answer in a compare or consensus run. */
+export interface ModelAnswer {
+  /** What the request named (`provider/model` or "auto"). */
+  requested: string;
+  /** `provider/model` that actually answered (after fallback or auto selection). */
+  model?: string;
+  text?: string;
+  latencyMs: number;
+  usage?: { inputTokens: number; outputTokens: number };
+  costUsd?: number;
+  /** Set when this model could not answer. */
+  error?: string;
+}
+
+export interface LlmTotals {
+  inputTokens: number;
+  outputTokens: number;
+  /** Sum over answers whose model has a configured price. */
+  costUsd: number;
+}
+
+export interface CompareResult {
+  answers: ModelAnswer[];
+  totals: LlmTotals;
+}
+
+export interface ConsensusResult extends CompareResult {
+  judge: ModelAnswer;
+  /** Mean pairwise word-set similarity (Jaccard) of the answers: 1 = identical vocabulary, 0 = disjoint. */
+  agreement: number;
+}
+
+export type RunResult = ExecResult | CompareResult | ConsensusResult;
 
 export interface RunDoc {
   _id: string;
@@ -77,7 +127,7 @@ export interface RunDoc {
 }
 
 /** Maps a sandbox verdict to the run's terminal state. */
-export function stateForResult(result: RunResult): RunState {
+export function stateForResult(result: ExecResult): RunState {
   switch (result.verdict) {
     case 'ok':
       return 'succeeded';

@@ -11,6 +11,7 @@ import { EventLog } from './events';
 import { startLocalRedis } from './local-redis';
 import type { Logger } from './logger';
 import { startMongoStandin } from './mongo-standin';
+import { createLlm } from './llm';
 import { openQueues } from './queues';
 import { openStore } from './store';
 
@@ -59,12 +60,14 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
     const events = new EventLog(redis, store.events, config.QUEUE_PREFIX, config.EVENTS_LIVE_TTL_S);
     const cancelChannel = `${config.QUEUE_PREFIX}:cancel`;
     const system: System = { redisUrl, mongoUrl, close: () => closer.close() };
+    const llm = createLlm({ config: config.llm, redis, log: log.child({ component: 'llm' }), prefix: config.QUEUE_PREFIX });
+    closer.add('llm', () => llm.close());
     const queues = openQueues(redis.duplicate({ maxRetriesPerRequest: null }), config.QUEUE_PREFIX, config.JOB_ATTEMPTS);
     closer.add('queues', () => queues.close());
 
     if (config.PADDOCK_ROLE !== 'api') {
       const workerLog = log.child({ component: 'worker' });
-      system.worker = await startWorker({ config, log: workerLog, redis, store, events, queues, cancelChannel });
+      system.worker = await startWorker({ config, log: workerLog, redis, store, events, queues, llm, cancelChannel });
       closer.add('worker', () => system.worker!.close());
     }
     if (config.PADDOCK_ROLE !== 'worker') {
@@ -75,6 +78,7 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
         store,
         events,
         queues,
+        llm,
         verifier: new TokenVerifier({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
         metrics: createMetrics(queues),
         cancelChannel,

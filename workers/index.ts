@@ -4,6 +4,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../core/config';
 import type { EventLog } from '../core/events';
+import type { Llm } from '../core/llm';
 import type { Logger } from '../core/logger';
 import { QUEUES, type JobDataMap, type Queues } from '../core/queues';
 import type { Store } from '../core/store';
@@ -20,6 +21,7 @@ export interface WorkerDeps {
   store: Store;
   events: EventLog;
   queues: Queues;
+  llm: Llm;
   cancelChannel: string;
 }
 
@@ -92,6 +94,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
           events: deps.events,
           runs: deps.store.runs,
           sandbox,
+          llm: deps.llm,
           lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
         });
       } catch (err) {

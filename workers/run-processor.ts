@@ -1,11 +1,14 @@
 import { SandboxInfraError } from '../core/errors';
 import { RunEmitter } from '../core/emitter';
-import type { EventLog } from '../core/events';
+import type { EventLog, Finale } from '../core/events';
 import { finalizeRun } from '../core/finalize';
+import type { Llm } from '../core/llm';
 import type { Logger } from '../core/logger';
-import { stateForResult } from '../core/runs';
+import type { RunDoc, RunKind } from '../core/runs';
 import type { RunStore } from '../core/store/runs';
 import type { Sandbox } from '../sandbox/types';
+import { executeCode } from './executors/code';
+import { executeCompare, executeConsensus } from './executors/compare';
 
 /** What the run processor needs; narrow, so tests can pass fakes. */
 export interface RunContext {
@@ -15,9 +18,19 @@ export interface RunContext {
   events: EventLog;
   runs: RunStore;
   sandbox: Sandbox;
+  llm: Llm;
   /** True on the job's last attempt: an infrastructure failure then ends the run in `error`. */
   lastAttempt: boolean;
 }
+
+/** Runs one kind of run to its finale; output goes out through the emitter as it happens. */
+export type Executor = (run: RunDoc, ctx: RunContext, emitter: RunEmitter) => Promise<Finale>;
+
+const EXECUTORS: Partial<Record<RunKind, Executor>> = {
+  code: executeCode,
+  compare: executeCompare,
+  consensus: executeConsensus,
+};
 
 export class ShutdownAbort extends Error {
   constructor() {
@@ -26,7 +39,7 @@ export class ShutdownAbort extends Error {
   }
 }
 
-/** Processes one run of kind "code". Idempotent: safe to repeat after a crash at any point. */
+/** Processes one run. Idempotent: safe to repeat after a crash at any point. */
 export async function processRun(runId: string, ctx: RunContext): Promise<void> {
   const deps = { events: ctx.events, runs: ctx.runs };
   const interrupted = await ctx.events.finale(runId);
@@ -40,24 +53,20 @@ export async function processRun(runId: string, ctx: RunContext): Promise<void> 
     await finalizeRun(deps, runId, { status: 'cancelled' });
     return;
   }
+  const execute = EXECUTORS[run.kind];
+  if (!execute) {
+    await finalizeRun(deps, runId, { status: 'error', error: { code: 'unsupported', message: `kind ${run.kind} cannot run here` } });
+    return;
+  }
   const emitter = new RunEmitter(ctx.events, runId, ctx.log);
   emitter.emit({ type: 'status', data: { status: 'running', attempt: run.attempts } });
   try {
-    const result = await ctx.sandbox.run({
-      runId,
-      language: run.request.language,
-      code: run.request.code ?? '',
-      files: run.request.files,
-      stdin: run.request.stdin,
-      limits: run.limits,
-      reuseKey: run.request.reuse ? run.owner : undefined,
-      signal: ctx.signal,
-      onOutput: (stream, chunk) => emitter.emit({ type: stream, data: { chunk } }),
-    });
+    const finale = await execute(run, ctx, emitter);
     await emitter.flush();
-    if (result.verdict === 'killed' && ctx.signal.reason === 'shutdown') throw new ShutdownAbort();
-    await finalizeRun(deps, runId, { status: stateForResult(result), result });
+    if (ctx.signal.reason === 'shutdown') throw new ShutdownAbort();
+    await finalizeRun(deps, runId, finale);
   } catch (err) {
+    if (ctx.signal.reason === 'shutdown') throw new ShutdownAbort();
     if (err instanceof ShutdownAbort || !ctx.lastAttempt) throw err;
     const message = err instanceof SandboxInfraError ? err.message : 'internal error while running';
     ctx.log.error({ err, runId }, 'run failed on its last attempt');

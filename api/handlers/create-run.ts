@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, UnavailableError, ValidationError } from '../../core/errors';
 import { enqueueRun } from '../../core/queues';
-import { effectiveLimits, runRequestSchema, type RunDoc, type RunRequest } from '../../core/runs';
+import { parseModelRef, ProviderError } from '../../core/llm';
+import { effectiveLimits, runRequestSchema, type RunDoc, type RunKind, type RunRequest } from '../../core/runs';
 import { isDuplicateKey } from '../../core/store';
 import type { SandboxLimits } from '../../sandbox/types';
 import type { Handler, RequestContext } from '../context';
@@ -12,7 +13,8 @@ import { parseOrThrow } from '../validate';
 /** POST /v1/runs → 202 {id, status, links}. */
 export const createRun: Handler = async (ctx) => {
   const request = parseOrThrow(runRequestSchema, ctx.body ?? {});
-  if (request.kind !== 'code') throw new ValidationError(`kind "${request.kind}" is not available yet`);
+  if (!AVAILABLE_KINDS.includes(request.kind)) throw new ValidationError(`kind "${request.kind}" is not available yet`);
+  checkModels(ctx, request);
   const max = maxLimits(ctx);
   rejectLimitsAboveMax(request, max);
 
@@ -51,9 +53,31 @@ export const createRun: Handler = async (ctx) => {
     ctx.deps.log.error({ err }, 'enqueue failed');
     throw new UnavailableError('the queue is unavailable; try again');
   }
-  ctx.deps.metrics.runsCreated.inc({ kind: run.kind, language: request.language });
+  ctx.deps.metrics.runsCreated.inc({ kind: run.kind, language: request.language ?? 'none' });
   return { status: 202, body: presentRun(run), headers: { location: `/v1/runs/${run._id}` } };
 };
+
+const AVAILABLE_KINDS: RunKind[] = ['code', 'compare', 'consensus'];
+
+/** Every model named must belong to a configured provider ("auto" picks one at run time). */
+function checkModels(ctx: RequestContext, request: RunRequest): void {
+  const refs = [
+    ...(request.models ?? []).map((m, i) => ({ ref: m, path: ['models', i] })),
+    ...(request.judge ? [{ ref: request.judge, path: ['judge'] }] : []),
+    ...(request.model ? [{ ref: request.model, path: ['model'] }] : []),
+  ];
+  const bad = refs.flatMap(({ ref, path }) => {
+    if (ref === 'auto') return [];
+    try {
+      parseModelRef(ref, ctx.deps.config.llm);
+      return [];
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      return [{ path, message: err.message }];
+    }
+  });
+  if (bad.length > 0) throw new ValidationError('unknown model', bad);
+}
 
 async function replay(ctx: RequestContext, id: string, requestHash: string) {
   const existing = (await ctx.deps.store.runs.get(id)) as (RunDoc & { requestHash?: string }) | null;

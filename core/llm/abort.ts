@@ -44,20 +44,33 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined):
 }
 
 /**
- * One signal for one HTTP attempt: fires when the caller aborts, when the Llm
- * closes, or after `timeoutMs`. `timedOut()` tells a timeout from an abort.
+ * One signal for one HTTP attempt: fires when a parent fires (the caller
+ * aborts, the Llm closes) or after `timeoutMs` without activity. `touch()`
+ * marks activity (a streamed delta), so a long answer that keeps streaming is
+ * not cut off; `timedOut()` tells a timeout from an abort.
  */
 export function attemptSignal(parents: (AbortSignal | undefined)[], timeoutMs: number): {
   signal: AbortSignal;
   timedOut: () => boolean;
+  touch: () => void;
   dispose: () => void;
 } {
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  let last = Date.now();
+  // Re-arms itself for the remaining time instead of resetting a timer per delta.
+  const check = () => {
+    const idle = Date.now() - last;
+    if (idle >= timeoutMs) timeout.abort(new Error(`no activity for ${timeoutMs} ms`));
+    else timer = setTimeout(check, timeoutMs - idle);
+  };
+  let timer = setTimeout(check, timeoutMs);
   const signal = AbortSignal.any([...parents.filter((s): s is AbortSignal => s !== undefined), timeout.signal]);
   return {
     signal,
     timedOut: () => timeout.signal.aborted && !parents.some((s) => s?.aborted),
+    touch: () => {
+      last = Date.now();
+    },
     dispose: () => clearTimeout(timer),
   };
 }

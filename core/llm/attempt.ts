@@ -32,6 +32,8 @@ export interface CallContext {
 /** Per attempt: whether text already reached the caller's onDelta. */
 export interface AttemptState {
   streamed: boolean;
+  /** Marks activity: resets the attempt's idle timeout. */
+  touch: () => void;
   /** Set when the attempt is over: late deltas from a torn-down stream are dropped. */
   settled: boolean;
 }
@@ -65,7 +67,7 @@ export async function callWithRetries<T>(
       throw new ProviderError(`${cfg.name}: all ${cfg.maxConcurrency} concurrency slots stayed busy for ${ctx.acquireTimeoutMs} ms`, { kind: 'busy', provider: cfg.name, model });
     }
     const timing = attemptSignal([ctx.signal, ctx.closing], cfg.timeoutMs);
-    const state: AttemptState = { streamed: false, settled: false };
+    const state: AttemptState = { streamed: false, settled: false, touch: timing.touch };
     let error: ProviderError;
     try {
       counter.requests++;
@@ -74,7 +76,8 @@ export async function callWithRetries<T>(
       if (stop.aborted) throw abortError();
       error = classify(err, timing.timedOut(), cfg, model);
       if (state.streamed) {
-        error = new ProviderError(`${cfg.name}: the stream broke after text was delivered: ${error.message}`, {
+        const cause = error.message.startsWith(`${cfg.name}: `) ? error.message.slice(cfg.name.length + 2) : error.message;
+        error = new ProviderError(`${cfg.name}: the stream broke after text was delivered: ${cause}`, {
           kind: 'stream', provider: cfg.name, model, statusCode: error.statusCode, streamed: true,
         });
       }
@@ -98,7 +101,7 @@ export async function callWithRetries<T>(
 }
 
 function classify(err: unknown, timedOut: boolean, cfg: ProviderConfig, model: string): ProviderError {
-  if (timedOut) return new ProviderError(`${cfg.name}: no complete answer within ${cfg.timeoutMs} ms`, { kind: 'timeout', provider: cfg.name, model });
+  if (timedOut) return new ProviderError(`${cfg.name}: no answer for ${cfg.timeoutMs} ms`, { kind: 'timeout', provider: cfg.name, model });
   if (isAbortError(err)) return new ProviderError(`${cfg.name}: the request was cancelled`, { kind: 'network', provider: cfg.name, model });
   return toProviderError(err, { provider: cfg.name, model, secrets: cfg.apiKey ? [cfg.apiKey] : [] });
 }

@@ -74,7 +74,8 @@ export async function runChain<T>(
     }
   }
 
-  const reasons = attempts.map((a) => `${a.provider}: ${a.outcome === 'skipped' ? `skipped (${a.reason})` : a.reason}`).join('; ');
+  // Failure reasons already start with the provider's name.
+  const reasons = attempts.map((a) => (a.outcome === 'skipped' ? `${a.provider}: skipped (${a.reason})` : a.reason)).join('; ');
   const kind: ProviderErrorKind = last?.kind ?? (attempts.some((a) => a.reason === 'circuit open') ? 'circuit_open' : 'capability');
   const message = attempts.length === 0 ? 'no configured provider can serve this request' : `no provider could serve the request: ${reasons}`;
   throw withAttempts(last, message, kind, attempts);

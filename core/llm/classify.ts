@@ -52,7 +52,12 @@ export function toProviderError(err: unknown, ctx: ClassifyContext): ProviderErr
     });
   }
 
-  if (isNetworkError(err)) return new ProviderError(describe(undefined, messageOf(err), ctx), { ...base, kind: 'network' });
+  const network = networkCode(err);
+  if (network !== undefined) {
+    const message = messageOf(err);
+    const detail = network && !message.includes(network) ? `${message} (${network})` : message;
+    return new ProviderError(describe(undefined, detail, ctx), { ...base, kind: 'network' });
+  }
 
   // In-stream error objects (OpenAI `{message, type}`, Anthropic `{type, message}`),
   // malformed responses, and anything else the provider sent us: a server-side fault.
@@ -77,13 +82,15 @@ export function messageOf(err: unknown): string {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 
-function isNetworkError(err: unknown): boolean {
+/** The network error code ('' when it is a network error without one), or undefined when it is not one. */
+function networkCode(err: unknown): string | undefined {
+  let found: string | undefined;
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-    if (e instanceof TypeError && /fetch failed|terminated|network/i.test(e.message)) return true;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    if (e instanceof TypeError && /fetch failed|terminated|network/i.test(e.message)) found = '';
   }
-  return false;
+  return found;
 }
 
 function headersToRecord(h: Headers): Record<string, string> {

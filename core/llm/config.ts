@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../config';
+import { ConfigError } from '../errors';
 import { Secret } from './secret';
 
 /**
@@ -65,7 +65,11 @@ export const providerSchema = z
     maxConcurrency: positiveInt.optional(),
     /** At most `requests` HTTP requests per sliding `perMs` window, across all workers. Unset: no limit. */
     rateLimit: z.strictObject({ requests: positiveInt, perMs: positiveInt }).optional(),
-    /** One attempt (one HTTP request) may take this long before it counts as a timeout. */
+    /**
+     * Longest silence in one attempt before it counts as a timeout (retried, and
+     * a circuit failure): a non-streamed answer must complete within it; a
+     * streamed one must deliver its next piece within it.
+     */
     timeoutMs: positiveInt.default(120_000),
     retry: z
       .strictObject({

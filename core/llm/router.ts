@@ -198,6 +198,7 @@ function deltaSink(onDelta: (text: string) => void, state: AttemptState, log: Lo
   return (text) => {
     if (state.settled || text === '') return;
     state.streamed = true;
+    state.touch();
     try {
       onDelta(text);
     } catch (err) {

@@ -80,6 +80,8 @@ async function generateChat(model: LanguageModelV3, req: AdapterChatRequest): Pr
   const res = await generateText({
     model,
     messages: toModelMessages(req.messages),
+    // Roles are set by Paddock code, not by end users, so system turns in the history are intended.
+    allowSystemInMessages: true,
     temperature: req.temperature,
     maxOutputTokens: req.maxOutputTokens,
     abortSignal: req.signal,
@@ -96,6 +98,8 @@ async function streamChat(model: LanguageModelV3, req: AdapterChatRequest): Prom
   const result = streamText({
     model,
     messages: toModelMessages(req.messages),
+    // Roles are set by Paddock code, not by end users, so system turns in the history are intended.
+    allowSystemInMessages: true,
     temperature: req.temperature,
     maxOutputTokens: req.maxOutputTokens,
     abortSignal: req.signal,

@@ -7,10 +7,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What the next request gets. Unscripted requests get a default text reply. */
+/**
+ * What the next request gets. Unscripted requests get a default text reply.
+ * `gate` (text replies): the answer starts only once this promise settles, so a
+ * test decides exactly when a request finishes.
+ */
 export type FakeReply =
   /** A normal answer; streamed in `chunks` pieces `delayMs` apart when the client asked for a stream. */
-  | { type: 'text'; text?: string; chunks?: number; delayMs?: number; usage?: FakeUsage; finishReason?: 'stop' | 'length' }
+  | { type: 'text'; text?: string; chunks?: number; delayMs?: number; usage?: FakeUsage; finishReason?: 'stop' | 'length'; gate?: Promise<unknown> }
   /** An HTTP error in the provider's real error shape; `retryAfter` becomes the Retry-After header verbatim. */
   | { type: 'error'; status: number; message?: string; retryAfter?: string }
   /** Streams `afterChunks` pieces of `text`, then the provider's in-stream error (a 500 for non-streaming calls). */
@@ -42,6 +46,8 @@ export interface FakeRequest {
   at: number;
   /** Resolves when the connection to this request is closed (by either side). */
   closed: Promise<void>;
+  /** Date.now() when the connection closed. */
+  closedAt?: number;
   /** True once the client went away before the response was complete. */
   aborted: boolean;
 }
@@ -133,6 +139,7 @@ export async function startFakeServer(protocol: FakeProtocol, models: string[]):
       aborted: false,
     };
     res.on('close', () => {
+      record.closedAt = Date.now();
       if (!res.writableFinished) record.aborted = true;
       onClosed();
     });
@@ -168,6 +175,10 @@ export async function startFakeServer(protocol: FakeProtocol, models: string[]):
     }
     if (reply.type === 'embedding') return sendJson(res, 400, protocol.errorBody(400, 'scripted an embedding for a chat request'));
 
+    if (reply.type === 'text' && reply.gate) {
+      await reply.gate.catch(() => undefined);
+      if (res.destroyed) return;
+    }
     const text = reply.text ?? DEFAULT_TEXT;
     const pieces = split(text, reply.type === 'text' ? (reply.chunks ?? 3) : Math.max(1, (reply.afterChunks ?? 1) + 1));
     const args: ChatArgs = {
