@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RunResult, RunState } from './runs';
+import type { TestResult } from './testing';
 import type { EventStore } from './store/events';
 
 /**
@@ -14,6 +15,8 @@ export interface EventDataMap {
   stdout: { chunk: string };
   /** A piece of model output as it streams; `model` says which answer it belongs to. */
   token: { model: string; delta: string };
+  /** One structured test's outcome. */
+  test: TestResult;
   /** A completed phase of a multi-step run (e.g. one model's answer). */
   step: { name: string } & Record<string, unknown>;
   stderr: { chunk: string };

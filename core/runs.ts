@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LANGUAGES, type ExecResult, type SandboxLimits } from '../sandbox/types';
+import { testCaseSchema, type TestResult } from './testing';
 
 /** The run model shared by the API (producer) and the workers (consumer). */
 
@@ -39,7 +40,8 @@ export const runRequestSchema = z
     code: z.string().max(512 * 1024).optional(),
     files: z.array(z.object({ path: relativePath, content: z.string() }).strict()).max(100).optional(),
     stdin: z.string().max(512 * 1024).optional(),
-    tests: z.array(z.unknown()).max(200).optional(),
+    /** Structured tests (core/testing.ts): each reports name, passed, message and duration. */
+    tests: z.array(testCaseSchema).min(1).max(200).optional(),
     prompt: z.string().min(1).max(64 * 1024).optional(),
     /** `provider/model`, or "auto": the cheapest healthy chat model (by configured prices). */
     model: z.string().min(1).max(200).optional(),
@@ -63,6 +65,9 @@ export const runRequestSchema = z
     if (body.kind === 'code') {
       need('language', body.language !== undefined);
       need('code', (body.code ?? '').length > 0);
+      if (body.tests && body.language === 'bash') {
+        ctx.addIssue({ code: 'custom', path: ['tests'], message: 'tests are supported for python and javascript' });
+      }
     }
     if (body.kind === 'compare' || body.kind === 'consensus') {
       need('prompt', body.prompt !== undefined);
@@ -104,7 +109,14 @@ export interface ConsensusResult extends CompareResult {
   agreement: number;
 }
 
-export type RunResult = ExecResult | CompareResult | ConsensusResult;
+/** A code run's result; with tests, their per-test results too. */
+export interface CodeResult extends ExecResult {
+  tests?: TestResult[];
+  /** The code did not compile, so no test ran. */
+  compileError?: string;
+}
+
+export type RunResult = CodeResult | CompareResult | ConsensusResult;
 
 export interface RunDoc {
   _id: string;

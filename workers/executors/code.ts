@@ -1,18 +1,76 @@
-import { stateForResult } from '../../core/runs';
-import type { Executor } from '../run-processor';
+import type { RunEmitter } from '../../core/emitter';
+import { stateForResult, type CodeResult, type RunState } from '../../core/runs';
+import type { TestCase } from '../../core/testing';
+import type { Language, SandboxFile, SandboxLimits } from '../../sandbox/types';
+import { buildTestProgram, parseTestOutput, supportsTests } from '../testing';
+import type { Executor, RunContext } from '../run-processor';
 
-/** kind "code": the program in a sandbox; its verdict decides the state. */
+/** kind "code": the program in a sandbox; its verdict (and its tests, when given) decide the state. */
 export const executeCode: Executor = async (run, ctx, emitter) => {
-  const result = await ctx.sandbox.run({
+  const { request } = run;
+  const base = {
     runId: run._id,
-    language: run.request.language ?? 'python',
-    code: run.request.code ?? '',
-    files: run.request.files,
-    stdin: run.request.stdin,
+    language: request.language ?? 'python',
+    code: request.code ?? '',
+    files: request.files,
     limits: run.limits,
-    reuseKey: run.request.reuse ? run.owner : undefined,
+    reuseKey: request.reuse ? run.owner : undefined,
+  };
+  if (request.tests) {
+    const result = await runTests(ctx, emitter, { ...base, tests: request.tests });
+    return { status: stateForTests(result), result };
+  }
+  const result = await ctx.sandbox.run({
+    ...base,
+    stdin: request.stdin,
     signal: ctx.signal,
     onOutput: (stream, chunk) => emitter.emit({ type: stream, data: { chunk } }),
   });
   return { status: stateForResult(result), result };
 };
+
+export interface TestRunInput {
+  runId: string;
+  language: Language;
+  code: string;
+  files?: SandboxFile[];
+  tests: TestCase[];
+  limits: SandboxLimits;
+  reuseKey?: string;
+}
+
+/** Runs `code` against `tests` in one sandbox; each test result is also a `test` event. */
+export async function runTests(ctx: RunContext, emitter: RunEmitter, input: TestRunInput): Promise<CodeResult> {
+  if (!supportsTests(input.language)) throw new Error(`tests are not supported for ${input.language}`);
+  const program = buildTestProgram(input.language, input.code, input.tests, input.limits);
+  const exec = await ctx.sandbox.run({
+    runId: input.runId,
+    language: input.language,
+    code: program.code,
+    files: [...(input.files ?? []), ...program.files],
+    stdin: program.stdin,
+    limits: input.limits,
+    reuseKey: input.reuseKey,
+    signal: ctx.signal,
+    // The harness's stdout is only its result line; the tests' own output is in their messages.
+    onOutput: (stream, chunk) => {
+      if (stream === 'stderr') emitter.emit({ type: 'stderr', data: { chunk } });
+    },
+  });
+  const parsed = parseTestOutput(exec.stdout, program.nonce);
+  const result: CodeResult = { ...exec, stdout: parsed.stdout };
+  if (parsed.outcome) {
+    result.tests = parsed.outcome.results;
+    if (parsed.outcome.compileError) result.compileError = parsed.outcome.compileError;
+    for (const t of parsed.outcome.results) emitter.emit({ type: 'test', data: t });
+  }
+  return result;
+}
+
+/** Succeeded only when the program ran clean and every test passed. */
+export function stateForTests(result: CodeResult): RunState {
+  const base = stateForResult(result);
+  if (base !== 'succeeded') return base;
+  const passed = !result.compileError && result.tests !== undefined && result.tests.every((t) => t.passed);
+  return passed ? 'succeeded' : 'failed';
+}
