@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Access } from './auth';
 import type { Handler, RequestContext } from './context';
+import { runArtifacts } from './handlers/artifacts';
 import { cancelRun } from './handlers/cancel-run';
 import { createRun } from './handlers/create-run';
 import { execute } from './handlers/execute';
@@ -26,6 +27,7 @@ export const routes: Route[] = [
   { method: 'delete', path: '/v1/runs/:id', access: 'user', handler: cancelRun },
   { method: 'get', path: '/v1/runs/:id/logs', access: 'user', handler: runLogs },
   { method: 'get', path: '/v1/runs/:id/events', access: 'user', stream: streamRunEvents },
+  { method: 'get', path: '/v1/runs/:id/artifacts', access: 'user', handler: runArtifacts },
   { method: 'get', path: '/v1/integrations', access: 'user', handler: listIntegrations },
   { method: 'post', path: '/v1/integrations/test', access: 'user', handler: testIntegration },
   { method: 'get', path: '/v1/models/available', access: 'user', handler: availableModels },

@@ -50,6 +50,8 @@ export const runRequestSchema = z
     /** consensus: the model that synthesises the answers (default "auto"). */
     judge: z.string().min(1).max(200).optional(),
     system: z.string().max(16 * 1024).optional(),
+    /** autorun: how many write → test → repair attempts at most (default 3). */
+    maxAttempts: z.number().int().min(1).max(10).optional(),
     temperature: z.number().min(0).max(2).optional(),
     maxOutputTokens: z.number().int().min(1).max(32_768).optional(),
     limits: limitsSchema.optional(),
@@ -68,6 +70,10 @@ export const runRequestSchema = z
       if (body.tests && body.language === 'bash') {
         ctx.addIssue({ code: 'custom', path: ['tests'], message: 'tests are supported for python and javascript' });
       }
+    }
+    if (body.kind === 'autorun') {
+      need('prompt', body.prompt !== undefined);
+      need('language', body.language === 'python' || body.language === 'javascript');
     }
     if (body.kind === 'compare' || body.kind === 'consensus') {
       need('prompt', body.prompt !== undefined);
@@ -116,7 +122,24 @@ export interface CodeResult extends ExecResult {
   compileError?: string;
 }
 
-export type RunResult = CodeResult | CompareResult | ConsensusResult;
+/** kind "autorun": which attempt passed, and what all attempts spent. Per-attempt detail is in the artifacts. */
+export interface AutorunResult {
+  /** The attempt whose code passed every test; null when none did. */
+  succeededAttempt: number | null;
+  attempts: number;
+  /** The last attempt's code and test results. */
+  code?: string;
+  tests?: TestResult[];
+  compileError?: string;
+  /** `provider/model` that wrote the last attempt. */
+  model?: string;
+  usage: { inputTokens: number; outputTokens: number };
+  costUsd: number;
+  /** Wall time spent in sandboxes over all attempts. */
+  sandboxMs: number;
+}
+
+export type RunResult = CodeResult | CompareResult | ConsensusResult | AutorunResult;
 
 export interface RunDoc {
   _id: string;

@@ -95,6 +95,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
           runs: deps.store.runs,
           sandbox,
           llm: deps.llm,
+          artifacts: deps.store.artifacts,
           lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
         });
       } catch (err) {

@@ -5,8 +5,10 @@ import { finalizeRun } from '../core/finalize';
 import type { Llm } from '../core/llm';
 import type { Logger } from '../core/logger';
 import type { RunDoc, RunKind } from '../core/runs';
+import type { ArtifactStore } from '../core/store/artifacts';
 import type { RunStore } from '../core/store/runs';
 import type { Sandbox } from '../sandbox/types';
+import { executeAutorun } from './executors/autorun';
 import { executeCode } from './executors/code';
 import { executeCompare, executeConsensus } from './executors/compare';
 
@@ -19,6 +21,7 @@ export interface RunContext {
   runs: RunStore;
   sandbox: Sandbox;
   llm: Llm;
+  artifacts: ArtifactStore;
   /** True on the job's last attempt: an infrastructure failure then ends the run in `error`. */
   lastAttempt: boolean;
 }
@@ -28,6 +31,7 @@ export type Executor = (run: RunDoc, ctx: RunContext, emitter: RunEmitter) => Pr
 
 const EXECUTORS: Partial<Record<RunKind, Executor>> = {
   code: executeCode,
+  autorun: executeAutorun,
   compare: executeCompare,
   consensus: executeConsensus,
 };
@@ -67,6 +71,10 @@ export async function processRun(runId: string, ctx: RunContext): Promise<void> 
     await finalizeRun(deps, runId, finale);
   } catch (err) {
     if (ctx.signal.reason === 'shutdown') throw new ShutdownAbort();
+    if (ctx.signal.reason === 'cancelled') {
+      await finalizeRun(deps, runId, { status: 'cancelled' });
+      return;
+    }
     if (err instanceof ShutdownAbort || !ctx.lastAttempt) throw err;
     const message = err instanceof SandboxInfraError ? err.message : 'internal error while running';
     ctx.log.error({ err, runId }, 'run failed on its last attempt');

@@ -1,12 +1,14 @@
 import { MongoClient, type Db } from 'mongodb';
 import { RunStore } from './runs';
 import { EventStore } from './events';
+import { ArtifactStore } from './artifacts';
 
 /** The MongoDB store: the durable truth for runs and their events. */
 export interface Store {
   db: Db;
   runs: RunStore;
   events: EventStore;
+  artifacts: ArtifactStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -18,12 +20,14 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
     const db = client.db(dbName);
     const runs = new RunStore(db);
     const events = new EventStore(db);
-    await Promise.all([runs.ensureIndexes(), events.ensureIndexes()]);
+    const artifacts = new ArtifactStore(db);
+    await Promise.all([runs.ensureIndexes(), events.ensureIndexes(), artifacts.ensureIndexes()]);
     let closing: Promise<void> | undefined;
     return {
       db,
       runs,
       events,
+      artifacts,
       async ping() {
         await db.command({ ping: 1 });
       },

@@ -1,0 +1,46 @@
+import type { Collection, Db } from 'mongodb';
+import { isDuplicateKey } from './duplicate-key';
+
+/**
+ * Per-attempt artifacts of multi-step runs (autorun: what the model wrote, what
+ * the sandbox made of it). The id is (run, attempt, kind), so a step replayed
+ * after a crash finds its artifact instead of writing a second one.
+ */
+export type ArtifactKind = 'generation' | 'execution';
+
+export interface ArtifactDoc<T = unknown> {
+  _id: string;
+  runId: string;
+  attempt: number;
+  kind: ArtifactKind;
+  createdAt: Date;
+  data: T;
+}
+
+export class ArtifactStore {
+  readonly col: Collection<ArtifactDoc>;
+
+  constructor(db: Db) {
+    this.col = db.collection<ArtifactDoc>('run_artifacts');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.col.createIndex({ runId: 1, attempt: 1, kind: 1 }, { name: 'run_attempt_kind' });
+  }
+
+  /** Stores the artifact once; returns the stored one (the first writer's, after a race). */
+  async put<T>(runId: string, attempt: number, kind: ArtifactKind, data: T): Promise<ArtifactDoc<T>> {
+    const doc: ArtifactDoc<T> = { _id: `${runId}:${attempt}:${kind}`, runId, attempt, kind, createdAt: new Date(), data };
+    try {
+      await this.col.insertOne(doc as ArtifactDoc);
+      return doc;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      return (await this.col.findOne({ _id: doc._id })) as ArtifactDoc<T>;
+    }
+  }
+
+  list(runId: string): Promise<ArtifactDoc[]> {
+    return this.col.find({ runId }).sort({ attempt: 1, kind: 1 }).toArray();
+  }
+}

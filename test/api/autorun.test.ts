@@ -1,0 +1,86 @@
+import { startFakeLlmServers, type FakeLlmServers } from '../fakes/llm';
+import { startLlmTestSystem } from '../helpers/llm-system';
+import { readSse } from '../helpers/sse';
+import { isDone, type TestSystem } from '../helpers/system';
+
+/** kind "autorun" end to end: the (fake) model writes code, the sandbox tests it, failures go back for repair. */
+let fakes: FakeLlmServers;
+let t: TestSystem;
+
+beforeAll(async () => {
+  fakes = await startFakeLlmServers();
+  t = await startLlmTestSystem(fakes);
+});
+afterAll(async () => {
+  await t?.close();
+  await fakes?.close();
+});
+beforeEach(() => fakes.openai.reset());
+
+const answer = (code: string, tests?: unknown[]) => ({ type: 'text' as const, text: JSON.stringify(tests ? { code, tests } : { code }), usage: { input: 100, output: 50 } });
+const BUGGY = 'def square(x):\n    return x + x\n';
+const FIXED = 'def square(x):\n    return x * x\n';
+const TESTS = [
+  { name: 'two', code: 'assert square(2) == 4' },
+  { name: 'three', code: 'assert square(3) == 9, f"square(3) = {square(3)}"' },
+];
+
+it('repairs after a failing first attempt: succeeded on attempt 2, with artifacts, per-test results and usage totals', async () => {
+  fakes.openai.script(answer(BUGGY, TESTS), answer(FIXED, TESTS));
+  const created = await t.call('POST', '/v1/runs', {
+    body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 3 },
+  });
+  expect(created.status).toBe(202);
+  const headers = { authorization: `Bearer ${await t.token('alice')}` };
+  const stream = await readSse(`${t.url}/v1/runs/${created.body.id}/events`, { headers });
+  const types = new Set(stream.events.map((e) => e.event));
+  for (const type of ['status', 'token', 'step', 'test', 'result', 'end']) expect(types).toContain(type);
+
+  const run = await t.waitFor(created.body.id, isDone);
+  expect(run.status).toBe('succeeded');
+  expect(run.result).toMatchObject({
+    succeededAttempt: 2,
+    attempts: 2,
+    code: FIXED,
+    model: 'fake/coder',
+    usage: { inputTokens: 200, outputTokens: 100 },
+  });
+  expect(run.result.costUsd).toBeCloseTo((200 * 1 + 100 * 2) / 1e6, 12);
+  expect(run.result.sandboxMs).toBeGreaterThan(0);
+  expect(run.result.tests.map((x: any) => [x.name, x.passed])).toEqual([['two', true], ['three', true]]);
+
+  const artifacts = await t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
+  expect(artifacts.body.items.map((a: any) => [a.attempt, a.kind])).toEqual([
+    [1, 'execution'], [1, 'generation'], [2, 'execution'], [2, 'generation'],
+  ]);
+  const firstExec = artifacts.body.items[0].data;
+  expect(firstExec.tests.find((x: any) => x.name === 'three')).toMatchObject({ passed: false });
+  expect(firstExec.tests.find((x: any) => x.name === 'three').message).toContain('square(3) = 6');
+
+  // The repair request showed the model its failure.
+  const repair = fakes.openai.requests.filter((r) => r.op === 'chat')[1]!;
+  expect(JSON.stringify(repair.body.messages)).toContain('square(3) = 6');
+});
+
+it('uses the caller\'s tests when given, and fails after maxAttempts when no attempt passes', async () => {
+  fakes.openai.script(answer(BUGGY), answer(BUGGY), { type: 'text', text: 'I cannot do that.' });
+  const created = await t.call('POST', '/v1/runs', {
+    body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 3, tests: TESTS },
+  });
+  const run = await t.waitFor(created.body.id, isDone);
+  expect(run.status).toBe('failed');
+  expect(run.result).toMatchObject({ succeededAttempt: null, attempts: 3 });
+  const chats = fakes.openai.requests.filter((r) => r.op === 'chat');
+  expect(chats).toHaveLength(3);
+  expect(JSON.stringify(chats[0]!.body.messages)).toContain('square(3) == 9'); // the given tests were shown
+  const artifacts = await t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
+  const third = artifacts.body.items.find((a: any) => a.attempt === 3 && a.kind === 'generation');
+  expect(third.data.rejected).toBe('the answer contained no code');
+  expect(artifacts.body.items.filter((a: any) => a.attempt === 3)).toHaveLength(1); // nothing was executed
+});
+
+it('rejects an autorun without prompt or with bash', async () => {
+  const res = await t.call('POST', '/v1/runs', { body: { kind: 'autorun', language: 'bash' } });
+  expect(res.status).toBe(400);
+  expect(res.body.error.details.map((d: any) => d.path)).toEqual(expect.arrayContaining([['prompt'], ['language']]));
+});
