@@ -50,6 +50,12 @@ export const runRequestSchema = z
     /** consensus: the model that synthesises the answers (default "auto"). */
     judge: z.string().min(1).max(200).optional(),
     system: z.string().max(16 * 1024).optional(),
+    /** agent: model turns at most (default 8). */
+    maxSteps: z.number().int().min(1).max(50).optional(),
+    /** agent: stop once the model calls have used this many tokens (input + output). */
+    tokenBudget: z.number().int().min(100).max(10_000_000).optional(),
+    /** agent: wall-clock budget of the whole run (default 120000). */
+    timeBudgetMs: z.number().int().min(1000).max(3_600_000).optional(),
     /** autorun: how many write → test → repair attempts at most (default 3). */
     maxAttempts: z.number().int().min(1).max(10).optional(),
     temperature: z.number().min(0).max(2).optional(),
@@ -71,6 +77,7 @@ export const runRequestSchema = z
         ctx.addIssue({ code: 'custom', path: ['tests'], message: 'tests are supported for python and javascript' });
       }
     }
+    if (body.kind === 'agent') need('prompt', body.prompt !== undefined);
     if (body.kind === 'autorun') {
       need('prompt', body.prompt !== undefined);
       need('language', body.language === 'python' || body.language === 'javascript');
@@ -139,7 +146,18 @@ export interface AutorunResult {
   sandboxMs: number;
 }
 
-export type RunResult = CodeResult | CompareResult | ConsensusResult | AutorunResult;
+/** kind "agent": the final response and what the run did and spent. */
+export interface AgentResult {
+  response?: string;
+  /** final_response, or the budget that ended the run. */
+  stoppedBy: 'final_response' | 'max_steps' | 'token_budget' | 'time_budget' | 'malformed_output';
+  steps: number;
+  actions: { id: string; type: string; ok: boolean; startedAt: number; finishedAt: number; error?: string }[];
+  usage: { inputTokens: number; outputTokens: number };
+  costUsd: number;
+}
+
+export type RunResult = CodeResult | CompareResult | ConsensusResult | AutorunResult | AgentResult;
 
 export interface RunDoc {
   _id: string;

@@ -8,6 +8,7 @@ import type { RunDoc, RunKind } from '../core/runs';
 import type { ArtifactStore } from '../core/store/artifacts';
 import type { RunStore } from '../core/store/runs';
 import type { Sandbox } from '../sandbox/types';
+import { executeAgent } from './executors/agent';
 import { executeAutorun } from './executors/autorun';
 import { executeCode } from './executors/code';
 import { executeCompare, executeConsensus } from './executors/compare';
@@ -32,6 +33,7 @@ export type Executor = (run: RunDoc, ctx: RunContext, emitter: RunEmitter) => Pr
 const EXECUTORS: Partial<Record<RunKind, Executor>> = {
   code: executeCode,
   autorun: executeAutorun,
+  agent: executeAgent,
   compare: executeCompare,
   consensus: executeConsensus,
 };

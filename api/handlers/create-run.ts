@@ -57,7 +57,7 @@ export const createRun: Handler = async (ctx) => {
   return { status: 202, body: presentRun(run), headers: { location: `/v1/runs/${run._id}` } };
 };
 
-const AVAILABLE_KINDS: RunKind[] = ['code', 'autorun', 'compare', 'consensus'];
+const AVAILABLE_KINDS: RunKind[] = ['code', 'autorun', 'agent', 'compare', 'consensus'];
 
 /** Every model named must belong to a configured provider ("auto" picks one at run time). */
 function checkModels(ctx: RequestContext, request: RunRequest): void {

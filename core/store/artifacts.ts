@@ -6,13 +6,16 @@ import { isDuplicateKey } from './duplicate-key';
  * the sandbox made of it). The id is (run, attempt, kind), so a step replayed
  * after a crash finds its artifact instead of writing a second one.
  */
-export type ArtifactKind = 'generation' | 'execution';
+/** autorun: generation, execution. agent: turn (what the model wrote), action (one action's outcome, keyed by its id). */
+export type ArtifactKind = 'generation' | 'execution' | 'turn' | 'action';
 
 export interface ArtifactDoc<T = unknown> {
   _id: string;
   runId: string;
   attempt: number;
   kind: ArtifactKind;
+  /** Distinguishes several artifacts of one kind in one attempt (agent actions: the action id). */
+  key?: string;
   createdAt: Date;
   data: T;
 }
@@ -29,8 +32,9 @@ export class ArtifactStore {
   }
 
   /** Stores the artifact once; returns the stored one (the first writer's, after a race). */
-  async put<T>(runId: string, attempt: number, kind: ArtifactKind, data: T): Promise<ArtifactDoc<T>> {
-    const doc: ArtifactDoc<T> = { _id: `${runId}:${attempt}:${kind}`, runId, attempt, kind, createdAt: new Date(), data };
+  async put<T>(runId: string, attempt: number, kind: ArtifactKind, data: T, key?: string): Promise<ArtifactDoc<T>> {
+    const id = `${runId}:${attempt}:${kind}${key === undefined ? '' : `:${key}`}`;
+    const doc: ArtifactDoc<T> = { _id: id, runId, attempt, kind, ...(key === undefined ? {} : { key }), createdAt: new Date(), data };
     try {
       await this.col.insertOne(doc as ArtifactDoc);
       return doc;

@@ -1,0 +1,119 @@
+import type { Finale } from '../../core/events';
+import type { AgentResult } from '../../core/runs';
+import { correctionMessage, initialMessages, resultsMessage } from '../agent/prompt';
+import { ProtocolParser, type ParsedAction, type ProtocolElement } from '../agent/parser';
+import { TurnScheduler, type ActionOutcome } from '../agent/scheduler';
+import { performAction, type ActionEnv } from '../agent/tools';
+import type { Executor } from '../run-processor';
+
+interface TurnArtifact {
+  text: string;
+  model: string;
+  usage: { inputTokens: number; outputTokens: number };
+  costUsd: number;
+}
+
+const MAX_CORRECTIONS = 2;
+
+/**
+ * kind "agent": the streaming protocol (docs/agent-protocol.md). Each model turn
+ * is parsed while it streams; actions start as their dependencies finish; their
+ * results go back to the model until a final response or a budget ends the run.
+ * Turns and action outcomes are artifacts, so a resumed run replays finished
+ * turns and actions instead of repeating them.
+ */
+export const executeAgent: Executor = async (run, ctx, emitter) => {
+  const req = run.request;
+  const maxSteps = req.maxSteps ?? 8;
+  const budget = AbortSignal.timeout(req.timeBudgetMs ?? 120_000);
+  const signal = AbortSignal.any([ctx.signal, budget]);
+  const env: ActionEnv = { run, ctx, emitter, signal };
+  const stored = new Map((await ctx.artifacts.list(run._id)).map((d) => [`${d.attempt}:${d.kind}:${d.key ?? ''}`, d.data]));
+  const outputs = new Map<string, unknown>();
+  const known = new Set<string>();
+  const messages = initialMessages(req.prompt ?? '', req.system);
+  const result: AgentResult = { stoppedBy: 'max_steps', steps: 0, actions: [], usage: { inputTokens: 0, outputTokens: 0 }, costUsd: 0 };
+  let corrections = 0;
+
+  const perform = async (step: number, action: ParsedAction, input: unknown): Promise<ActionOutcome> => {
+    const done = stored.get(`${step}:action:${action.id}`) as ActionOutcome | undefined;
+    if (done) return done;
+    const startedAt = Date.now();
+    emitter.emit({ type: 'step', data: { name: 'action_started', step, id: action.id, type: action.type, mode: action.mode, startedAt } });
+    let outcome: ActionOutcome;
+    try {
+      const output = await performAction(action, input, env);
+      outcome = { id: action.id, type: action.type, outputKey: action.outputKey, ok: true, output, startedAt, finishedAt: Date.now() };
+    } catch (err) {
+      if (signal.aborted) throw err;
+      outcome = { id: action.id, type: action.type, outputKey: action.outputKey, ok: false, error: (err as Error).message, startedAt, finishedAt: Date.now() };
+    }
+    emitter.emit({ type: 'step', data: { name: 'action_finished', step, ...outcome } });
+    return (await ctx.artifacts.put(run._id, step, 'action', outcome, action.id)).data;
+  };
+
+  for (let step = 1; step <= maxSteps; step++) {
+    result.steps = step;
+    const scheduler = new TurnScheduler(outputs, known, (action, input) => perform(step, action, input));
+    const malformed: string[] = [];
+    let final: string | undefined;
+    const parser = new ProtocolParser((e: ProtocolElement) => {
+      if (e.kind === 'thought') emitter.emit({ type: 'step', data: { name: 'thought', step, text: e.text } });
+      if (e.kind === 'response') {
+        emitter.emit({ type: 'step', data: { name: 'response', step, final: e.final, text: e.text } });
+        if (e.final) final = e.text;
+      }
+      if (e.kind === 'malformed') malformed.push(e.reason);
+      if (e.kind === 'action') {
+        const problem = scheduler.add(e.action);
+        if (problem) malformed.push(problem);
+      }
+    });
+
+    let turn = stored.get(`${step}:turn:`) as TurnArtifact | undefined;
+    if (turn) {
+      parser.push(turn.text); // replayed: no model call
+    } else {
+      const res = await ctx.llm.chat({
+        model: req.model,
+        messages,
+        temperature: req.temperature,
+        maxOutputTokens: req.maxOutputTokens,
+        signal,
+        onDelta: (delta) => {
+          emitter.emit({ type: 'token', data: { model: `step-${step}`, delta } });
+          parser.push(delta);
+        },
+      });
+      turn = (await ctx.artifacts.put(run._id, step, 'turn', { text: res.text, model: res.model, usage: res.usage, costUsd: res.costUsd ?? 0 }))
+        .data;
+    }
+    parser.end();
+    const outcomes = await scheduler.settle();
+    result.actions.push(...outcomes.map(({ id, type, ok, startedAt, finishedAt, error }) => ({ id, type, ok, startedAt, finishedAt, ...(error ? { error } : {}) })));
+    result.usage.inputTokens += turn.usage.inputTokens;
+    result.usage.outputTokens += turn.usage.outputTokens;
+    result.costUsd += turn.costUsd;
+    messages.push({ role: 'assistant', content: turn.text });
+
+    if (malformed.length > 0) {
+      emitter.emit({ type: 'step', data: { name: 'malformed', step, reasons: malformed } });
+      if (++corrections > MAX_CORRECTIONS) return finish(result, 'malformed_output');
+      messages.push(correctionMessage(malformed));
+      continue;
+    }
+    if (final !== undefined) {
+      result.response = final;
+      return finish(result, 'final_response');
+    }
+    if (req.tokenBudget && result.usage.inputTokens + result.usage.outputTokens >= req.tokenBudget) return finish(result, 'token_budget');
+    messages.push(resultsMessage(outcomes));
+  }
+  return finish(result, 'max_steps');
+
+  function finish(r: AgentResult, stoppedBy: AgentResult['stoppedBy']): Finale {
+    r.stoppedBy = stoppedBy;
+    if (stoppedBy === 'final_response') return { status: 'succeeded', result: r };
+    return { status: budget.aborted ? 'timed_out' : 'failed', result: r };
+  }
+};
