@@ -3,6 +3,7 @@ import type { Access } from './auth';
 import type { Handler, RequestContext } from './context';
 import { runArtifacts } from './handlers/artifacts';
 import { cancelRun } from './handlers/cancel-run';
+import { createBatch } from './handlers/create-batch';
 import { createRun } from './handlers/create-run';
 import { execute } from './handlers/execute';
 import { getRun } from './handlers/get-run';
@@ -22,6 +23,7 @@ export const routes: Route[] = [
   { method: 'get', path: '/health', access: 'public', handler: health },
   { method: 'get', path: '/ready', access: 'public', handler: ready },
   { method: 'post', path: '/v1/runs', access: 'user', handler: createRun },
+  { method: 'post', path: '/v1/runs/batch', access: 'user', handler: createBatch },
   { method: 'get', path: '/v1/runs', access: 'user', handler: listRuns },
   { method: 'get', path: '/v1/runs/:id', access: 'user', handler: getRun },
   { method: 'delete', path: '/v1/runs/:id', access: 'user', handler: cancelRun },

@@ -4,8 +4,12 @@ import { testCaseSchema, type TestResult } from './testing';
 
 /** The run model shared by the API (producer) and the workers (consumer). */
 
-/** code: run the given program. compare/consensus: one prompt to several models (LLM jobs). autorun/agent: not yet. */
-export const RUN_KINDS = ['code', 'autorun', 'agent', 'compare', 'consensus'] as const;
+/**
+ * code: run the given program. autorun: a model writes and repairs code against tests.
+ * agent: the streaming action protocol. compare/consensus: one prompt to several models.
+ * evaluation: the same autorun task across models, scored.
+ */
+export const RUN_KINDS = ['code', 'autorun', 'agent', 'compare', 'consensus', 'evaluation'] as const;
 export const LLM_KINDS: readonly RunKind[] = ['compare', 'consensus'];
 export type RunKind = (typeof RUN_KINDS)[number];
 
@@ -45,8 +49,10 @@ export const runRequestSchema = z
     prompt: z.string().min(1).max(64 * 1024).optional(),
     /** `provider/model`, or "auto": the cheapest healthy chat model (by configured prices). */
     model: z.string().min(1).max(200).optional(),
-    /** compare / consensus: the models asked, 2–8, each `provider/model` or "auto". */
-    models: z.array(z.string().min(1).max(200)).min(2).max(8).optional(),
+    /** compare / consensus (2–8) and evaluation (1–8): the models, each `provider/model` or "auto". */
+    models: z.array(z.string().min(1).max(200)).min(1).max(8).optional(),
+    /** evaluation: autoruns per model (default 1). */
+    samples: z.number().int().min(1).max(10).optional(),
     /** consensus: the model that synthesises the answers (default "auto"). */
     judge: z.string().min(1).max(200).optional(),
     system: z.string().max(16 * 1024).optional(),
@@ -84,7 +90,13 @@ export const runRequestSchema = z
     }
     if (body.kind === 'compare' || body.kind === 'consensus') {
       need('prompt', body.prompt !== undefined);
+      need('models', (body.models?.length ?? 0) >= 2);
+    }
+    if (body.kind === 'evaluation') {
+      need('prompt', body.prompt !== undefined);
       need('models', body.models !== undefined);
+      need('tests', body.tests !== undefined);
+      need('language', body.language === 'python' || body.language === 'javascript');
     }
   });
 
@@ -157,7 +169,23 @@ export interface AgentResult {
   costUsd: number;
 }
 
-export type RunResult = CodeResult | CompareResult | ConsensusResult | AutorunResult | AgentResult;
+/** kind "evaluation": per model, how often its autoruns passed and what they cost. */
+export interface EvaluationResult {
+  models: {
+    model: string;
+    samples: number;
+    passed: number;
+    /** passed / samples, in [0, 1]. */
+    passRate: number;
+    /** Mean model time per sample (all attempts' generations). */
+    meanLatencyMs: number;
+    meanSandboxMs: number;
+    usage: { inputTokens: number; outputTokens: number };
+    costUsd: number;
+  }[];
+}
+
+export type RunResult = CodeResult | CompareResult | ConsensusResult | AutorunResult | AgentResult | EvaluationResult;
 
 export interface RunDoc {
   _id: string;

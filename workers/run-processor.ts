@@ -12,6 +12,7 @@ import { executeAgent } from './executors/agent';
 import { executeAutorun } from './executors/autorun';
 import { executeCode } from './executors/code';
 import { executeCompare, executeConsensus } from './executors/compare';
+import { executeEvaluation } from './executors/evaluation';
 
 /** What the run processor needs; narrow, so tests can pass fakes. */
 export interface RunContext {
@@ -36,6 +37,7 @@ const EXECUTORS: Partial<Record<RunKind, Executor>> = {
   agent: executeAgent,
   compare: executeCompare,
   consensus: executeConsensus,
+  evaluation: executeEvaluation,
 };
 
 export class ShutdownAbort extends Error {

@@ -25,45 +25,67 @@ interface Generation {
  * at the first unfinished step: a finished generation is never asked for again.
  */
 export const executeAutorun: Executor = async (run, ctx, emitter) => {
-  const maxAttempts = run.request.maxAttempts ?? 3;
-  const stored = indexArtifacts(await ctx.artifacts.list(run._id));
-  const spent = { inputTokens: 0, outputTokens: 0, costUsd: 0, sandboxMs: 0 };
+  const result = await autorunLoop(run, ctx, emitter, { model: run.request.model, maxAttempts: run.request.maxAttempts ?? 3 });
+  return { status: result.succeededAttempt !== null ? 'succeeded' : 'failed', result };
+};
+
+export interface LoopOptions {
+  model?: string;
+  maxAttempts: number;
+  /** Namespaces this loop's artifacts when one run holds several loops (evaluations: model and sample). */
+  key?: string;
+}
+
+/** The write → test → repair loop; resumable from its artifacts. */
+export async function autorunLoop(run: RunDoc, ctx: RunContext, emitter: RunEmitter, opts: LoopOptions): Promise<AutorunResult & { generationMs: number }> {
+  const { maxAttempts, key } = opts;
+  const stored = indexArtifacts(await ctx.artifacts.list(run._id), key);
+  const spent = { inputTokens: 0, outputTokens: 0, costUsd: 0, sandboxMs: 0, generationMs: 0 };
   let prior: PriorAttempt | undefined;
   let last: { gen: Generation; exec?: CodeResult } | undefined;
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    emitter.emit({ type: 'step', data: { name: 'attempt', attempt } });
-    const gen = stored.get(`${attempt}:generation`) ?? (await generate(run, ctx, emitter, attempt, prior));
+    emitter.emit({ type: 'step', data: { name: 'attempt', attempt, ...(key ? { key } : {}) } });
+    const gen = stored.get(`${attempt}:generation`) ?? (await generate(run, ctx, emitter, attempt, opts, prior));
+    spent.generationMs += gen.latencyMs;
     spent.inputTokens += gen.usage.inputTokens;
     spent.outputTokens += gen.usage.outputTokens;
     spent.costUsd += gen.costUsd;
     if (gen.rejected || !gen.code) {
-      emitter.emit({ type: 'step', data: { name: 'rejected', attempt, reason: gen.rejected } });
+      emitter.emit({ type: 'step', data: { name: 'rejected', attempt, reason: gen.rejected, ...(key ? { key } : {}) } });
       prior = { code: gen.text, failures: `Your answer was rejected: ${gen.rejected}` };
       last = { gen };
       continue;
     }
     const exec =
-      (stored.get(`${attempt}:execution`) as CodeResult | undefined) ?? (await execute(run, ctx, emitter, attempt, gen));
+      (stored.get(`${attempt}:execution`) as CodeResult | undefined) ?? (await execute(run, ctx, emitter, attempt, gen, key));
     spent.sandboxMs += exec.wallMs;
     last = { gen, exec };
     const passed = stateForTests(exec) === 'succeeded';
-    emitter.emit({ type: 'step', data: { name: 'tested', attempt, passed } });
-    if (passed) return { status: 'succeeded', result: summary(attempt, attempt, last, spent) };
+    emitter.emit({ type: 'step', data: { name: 'tested', attempt, passed, ...(key ? { key } : {}) } });
+    if (passed) return { ...summary(attempt, attempt, last, spent), generationMs: spent.generationMs };
     prior = { code: gen.code, failures: describeFailures(exec) };
   }
-  return { status: 'failed', result: summary(null, maxAttempts, last, spent) };
-};
+  return { ...summary(null, maxAttempts, last, spent), generationMs: spent.generationMs };
+}
 
-async function generate(run: RunDoc, ctx: RunContext, emitter: RunEmitter, attempt: number, prior?: PriorAttempt): Promise<Generation> {
+async function generate(
+  run: RunDoc,
+  ctx: RunContext,
+  emitter: RunEmitter,
+  attempt: number,
+  opts: LoopOptions,
+  prior?: PriorAttempt,
+): Promise<Generation> {
   const req = run.request;
+  const tag = opts.key ? `${opts.key}/attempt-${attempt}` : `attempt-${attempt}`;
   const res = await ctx.llm.chat({
-    model: req.model,
+    model: opts.model,
     messages: generationMessages({ language: language(run), task: req.prompt ?? '', givenTests: req.tests, prior }),
     temperature: req.temperature,
     maxOutputTokens: req.maxOutputTokens,
     signal: ctx.signal,
-    onDelta: (delta) => emitter.emit({ type: 'token', data: { model: `attempt-${attempt}`, delta } }),
+    onDelta: (delta) => emitter.emit({ type: 'token', data: { model: tag, delta } }),
   });
   const answer = parseAnswer(res.text, req.tests === undefined);
   const gen: Generation = {
@@ -74,10 +96,17 @@ async function generate(run: RunDoc, ctx: RunContext, emitter: RunEmitter, attem
     latencyMs: res.latencyMs,
     ...('rejected' in answer ? { rejected: answer.rejected } : { code: answer.code, tests: req.tests ?? answer.tests }),
   };
-  return (await ctx.artifacts.put(run._id, attempt, 'generation', gen)).data;
+  return (await ctx.artifacts.put(run._id, attempt, 'generation', gen, opts.key)).data;
 }
 
-async function execute(run: RunDoc, ctx: RunContext, emitter: RunEmitter, attempt: number, gen: Generation): Promise<CodeResult> {
+async function execute(
+  run: RunDoc,
+  ctx: RunContext,
+  emitter: RunEmitter,
+  attempt: number,
+  gen: Generation,
+  key?: string,
+): Promise<CodeResult> {
   const result = await runTests(ctx, emitter, {
     runId: run._id,
     language: language(run),
@@ -85,7 +114,7 @@ async function execute(run: RunDoc, ctx: RunContext, emitter: RunEmitter, attemp
     tests: gen.tests ?? [],
     limits: run.limits,
   });
-  return (await ctx.artifacts.put(run._id, attempt, 'execution', result)).data;
+  return (await ctx.artifacts.put(run._id, attempt, 'execution', result, key)).data;
 }
 
 function summary(
@@ -107,8 +136,8 @@ function summary(
   };
 }
 
-function indexArtifacts(docs: ArtifactDoc[]): Map<string, any> {
-  return new Map(docs.map((d) => [`${d.attempt}:${d.kind}`, d.data]));
+function indexArtifacts(docs: ArtifactDoc[], key?: string): Map<string, any> {
+  return new Map(docs.filter((d) => d.key === key).map((d) => [`${d.attempt}:${d.kind}`, d.data]));
 }
 
 function language(run: RunDoc): 'python' | 'javascript' {

@@ -1,0 +1,106 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { UnavailableError, ValidationError } from '../core/errors';
+import { parseModelRef, ProviderError } from '../core/llm';
+import { enqueueRuns } from '../core/queues';
+import { effectiveLimits, runRequestSchema, type RunDoc, type RunKind, type RunRequest } from '../core/runs';
+import type { SandboxLimits } from '../sandbox/types';
+import type { RequestContext } from './context';
+import { parseOrThrow } from './validate';
+
+/**
+ * Run intake shared by POST /v1/runs, the batch endpoint and /v1/execute:
+ * validation into a run document, then acceptance (first event + job) with a
+ * rollback that leaves nothing half-written when the queue is unavailable.
+ */
+export type NewRun = RunDoc & { requestHash: string };
+
+/** Validates a run body and builds its document (not yet stored). */
+export function prepareRun(ctx: RequestContext, body: unknown, idempotencyKey?: string): NewRun {
+  const request = parseOrThrow(runRequestSchema, body ?? {});
+  if (!AVAILABLE_KINDS.includes(request.kind)) throw new ValidationError(`kind "${request.kind}" is not available yet`);
+  checkModels(ctx, request);
+  const max = maxLimits(ctx);
+  rejectLimitsAboveMax(request, max);
+  const owner = ctx.principal.sub;
+  const now = new Date();
+  return {
+    // With an Idempotency-Key the id is derived from (owner, key): the unique _id
+    // index makes a repeated POST find the first run, even long after its job is gone.
+    _id: idempotencyKey ? `run_${sha256(`${owner}\n${idempotencyKey}`).slice(0, 26)}` : newRunId(),
+    owner,
+    kind: request.kind,
+    status: 'queued',
+    request,
+    limits: effectiveLimits(request.limits, max),
+    idempotencyKey,
+    requestHash: sha256(JSON.stringify(request)),
+    createdAt: now,
+    updatedAt: now,
+    attempts: 0,
+  };
+}
+
+/** Appends each stored run's first event and enqueues it; on failure removes the runs and answers 503. */
+export async function acceptRuns(ctx: RequestContext, runs: NewRun[]): Promise<void> {
+  if (runs.length === 0) return;
+  try {
+    await Promise.all(runs.map((r) => ctx.deps.events.append(r._id, [{ type: 'status', data: { status: 'queued' } }])));
+    await enqueueRuns(ctx.deps.queues, runs.map((r) => r._id));
+  } catch (err) {
+    // Not accepted: leave nothing half-written behind.
+    await ctx.deps.store.runs.col.deleteMany({ _id: { $in: runs.map((r) => r._id) } }).catch(() => undefined);
+    ctx.deps.log.error({ err }, 'enqueue failed');
+    throw new UnavailableError('the queue is unavailable; try again');
+  }
+  for (const r of runs) ctx.deps.metrics.runsCreated.inc({ kind: r.kind, language: r.request.language ?? 'none' });
+}
+
+export function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+const AVAILABLE_KINDS: RunKind[] = ['code', 'autorun', 'agent', 'compare', 'consensus', 'evaluation'];
+
+/** Every model named must belong to a configured provider ("auto" picks one at run time). */
+function checkModels(ctx: RequestContext, request: RunRequest): void {
+  const refs = [
+    ...(request.models ?? []).map((m, i) => ({ ref: m, path: ['models', i] })),
+    ...(request.judge ? [{ ref: request.judge, path: ['judge'] }] : []),
+    ...(request.model ? [{ ref: request.model, path: ['model'] }] : []),
+  ];
+  const bad = refs.flatMap(({ ref, path }) => {
+    if (ref === 'auto') return [];
+    try {
+      parseModelRef(ref, ctx.deps.config.llm);
+      return [];
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      return [{ path, message: err.message }];
+    }
+  });
+  if (bad.length > 0) throw new ValidationError('unknown model', bad);
+}
+
+function maxLimits(ctx: RequestContext): SandboxLimits {
+  const c = ctx.deps.config;
+  return {
+    timeoutMs: c.SANDBOX_MAX_TIMEOUT_MS,
+    memoryMb: c.SANDBOX_MAX_MEMORY_MB,
+    cpus: c.SANDBOX_MAX_CPUS,
+    pids: c.SANDBOX_MAX_PIDS,
+    outputBytes: c.SANDBOX_MAX_OUTPUT_BYTES,
+  };
+}
+
+/** Limits may only lower the server's maxima: asking for more is an error, not a silent clamp. */
+function rejectLimitsAboveMax(request: RunRequest, max: SandboxLimits): void {
+  const over = Object.entries(request.limits ?? {})
+    .filter(([k, v]) => v !== undefined && v > max[k as keyof SandboxLimits])
+    .map(([k]) => ({ path: ['limits', k], message: `at most ${max[k as keyof SandboxLimits]}` }));
+  if (over.length > 0) throw new ValidationError('limits exceed the server maxima', over);
+}
+
+function newRunId(): string {
+  // Time-ordered prefix keeps ids roughly sortable; 80 random bits make them unguessable.
+  return `run_${Date.now().toString(36)}${randomBytes(10).toString('hex')}`;
+}
