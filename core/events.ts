@@ -12,14 +12,15 @@ import type { EventStore } from './store/events';
 
 export interface EventDataMap {
   status: { status: RunState; attempt?: number; reason?: string };
-  stdout: { chunk: string };
+  /** Program output; `action` names the agent action whose program printed it. */
+  stdout: { chunk: string; action?: string };
   /** A piece of model output as it streams; `model` says which answer it belongs to. */
   token: { model: string; delta: string };
   /** One structured test's outcome. */
   test: TestResult;
   /** A completed phase of a multi-step run (e.g. one model's answer). */
   step: { name: string } & Record<string, unknown>;
-  stderr: { chunk: string };
+  stderr: { chunk: string; action?: string };
   result: RunResult;
   error: { code: string; message: string };
   end: { status: RunState };
