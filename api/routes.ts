@@ -12,10 +12,24 @@ import { availableModels, listIntegrations, testIntegration } from './handlers/i
 import { listRuns } from './handlers/list-runs';
 import { runLogs } from './handlers/run-logs';
 import { streamRunEvents } from './sse';
+import { cancelPull } from './handlers/cancel-pull';
+import { createExperiment } from './handlers/create-experiment';
+import { createPull } from './handlers/create-pull';
+import { deleteExperiment } from './handlers/delete-experiment';
+import { getConversation, listConversations } from './handlers/experiment-conversations';
+import { experimentStatus } from './handlers/experiment-status';
+import { exportExperiment } from './handlers/export-experiment';
+import { getExperiment } from './handlers/get-experiment';
+import { getPull } from './handlers/get-pull';
+import { listExperiments } from './handlers/list-experiments';
+import { listPulls } from './handlers/list-pulls';
+import { listModels, modelCatalog, modelServerVersion, removeModel } from './handlers/ollama-models';
+import { updateExperiment } from './handlers/update-experiment';
+import { streamExperimentEvents, streamPullEvents } from './job-streams';
 
 
 export type Route =
-  | { method: 'get' | 'post' | 'delete'; path: string; access: Access; handler: Handler }
+  | { method: 'get' | 'post' | 'patch' | 'delete'; path: string; access: Access; handler: Handler }
   | { method: 'get'; path: string; access: Access; stream: (ctx: RequestContext, req: Request, res: Response) => Promise<void> };
 
 /** Every JSON and SSE route of the API, in one table. */
@@ -34,4 +48,25 @@ export const routes: Route[] = [
   { method: 'post', path: '/v1/integrations/test', access: 'user', handler: testIntegration },
   { method: 'get', path: '/v1/models/available', access: 'user', handler: availableModels },
   { method: 'post', path: '/v1/execute', access: 'user', handler: execute },
+  // Experiments (multi-agent conversations).
+  { method: 'post', path: '/v1/experiments', access: 'user', handler: createExperiment },
+  { method: 'get', path: '/v1/experiments', access: 'user', handler: listExperiments },
+  { method: 'get', path: '/v1/experiments/:id', access: 'user', handler: getExperiment },
+  { method: 'patch', path: '/v1/experiments/:id', access: 'user', handler: updateExperiment },
+  { method: 'delete', path: '/v1/experiments/:id', access: 'user', handler: deleteExperiment },
+  { method: 'get', path: '/v1/experiments/:id/status', access: 'user', handler: experimentStatus },
+  { method: 'get', path: '/v1/experiments/:id/events', access: 'user', stream: streamExperimentEvents },
+  { method: 'get', path: '/v1/experiments/:id/conversations', access: 'user', handler: listConversations },
+  { method: 'get', path: '/v1/experiments/:id/conversations/:iteration', access: 'user', handler: getConversation },
+  { method: 'get', path: '/v1/experiments/:id/export', access: 'user', handler: exportExperiment },
+  // Models on an Ollama server, and pulls.
+  { method: 'get', path: '/v1/models', access: 'user', handler: listModels },
+  { method: 'get', path: '/v1/models/version', access: 'user', handler: modelServerVersion },
+  { method: 'get', path: '/v1/models/catalog', access: 'user', handler: modelCatalog },
+  { method: 'post', path: '/v1/models/pulls', access: 'user', handler: createPull },
+  { method: 'get', path: '/v1/models/pulls', access: 'user', handler: listPulls },
+  { method: 'get', path: '/v1/models/pulls/:id', access: 'user', handler: getPull },
+  { method: 'delete', path: '/v1/models/pulls/:id', access: 'user', handler: cancelPull },
+  { method: 'get', path: '/v1/models/pulls/:id/events', access: 'user', stream: streamPullEvents },
+  { method: 'delete', path: '/v1/models/:name', access: 'admin', handler: removeModel },
 ];

@@ -14,6 +14,31 @@ import { header, loadVisibleRun } from './guards';
  */
 export async function streamRunEvents(ctx: RequestContext, req: Request, res: Response): Promise<void> {
   const run = await loadVisibleRun(ctx);
+  await streamEvents(ctx, req, res, {
+    id: run._id,
+    terminal: isTerminal(run.status),
+    isTerminal: async () => {
+      const now = await ctx.deps.store.runs.get(run._id);
+      return !now || isTerminal(now.status);
+    },
+  });
+}
+
+/** Which event log to relay, and how to tell that its document has ended (all its events are then in MongoDB). */
+export interface EventSource {
+  id: string;
+  /** The document's state when the request arrived. */
+  terminal: boolean;
+  /** Asked again when the live stream goes quiet (it may have ended and expired). */
+  isTerminal(): Promise<boolean>;
+}
+
+/**
+ * The SSE relay for any event log — runs, experiments, model pulls: replay after
+ * Last-Event-ID, then tail live until `end`. Call it after the visibility check
+ * (a 404 must go out before the stream's headers).
+ */
+export async function streamEvents(ctx: RequestContext, req: Request, res: Response, source: EventSource): Promise<void> {
   let last = lastEventId(ctx);
   const { events, store, config } = ctx.deps;
 
@@ -43,27 +68,26 @@ export async function streamRunEvents(ctx: RequestContext, req: Request, res: Re
   };
 
   try {
-    let terminal = isTerminal(run.status);
+    let terminal = source.terminal;
     while (!closed) {
       if (terminal) {
         // Everything is in MongoDB once the run document is terminal.
-        const page = await store.events.list(run._id, last, 500);
+        const page = await store.events.list(source.id, last, 500);
         if (page.length === 0 || page.some(send)) break;
         continue;
       }
       tailConn ??= ctx.deps.redis.duplicate();
-      const batch = await events.tail(tailConn, run._id, last, config.SSE_HEARTBEAT_MS);
+      const batch = await events.tail(tailConn, source.id, last, config.SSE_HEARTBEAT_MS);
       if (closed) break;
       if (batch.some(send)) break;
       if (batch.length === 0) {
         res.write(': heartbeat\n\n');
         // A quiet stream may mean the run ended and its live stream expired.
-        const now = await store.runs.get(run._id);
-        terminal = !now || isTerminal(now.status);
+        terminal = await source.isTerminal();
       }
     }
   } catch (err) {
-    if (!closed) ctx.deps.log.warn({ err, runId: run._id }, 'event stream failed');
+    if (!closed) ctx.deps.log.warn({ err, id: source.id }, 'event stream failed');
   } finally {
     dropTail();
     res.end();

@@ -66,6 +66,27 @@ export const configSchema = z.object({
   LLM_PROVIDERS: optionalString,
   /** Provider names, comma-separated: the fallback order. */
   LLM_FALLBACK: optionalString,
+  /** Experiments one worker process runs at once (each is a sequence of LLM calls). */
+  EXPERIMENT_CONCURRENCY: int(2),
+  /** Default Ollama server for model pulls (e.g. http://127.0.0.1:11434). Unset: the first LLM provider of type ollama. */
+  OLLAMA_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** Time limit of short Ollama requests (list, version, delete). */
+  OLLAMA_TIMEOUT_MS: int(10_000),
+  /** Model pulls one worker process runs at once. */
+  PULL_CONCURRENCY: int(2),
+  /** Pull progress events: at least this long apart… */
+  PULL_PROGRESS_MIN_MS: z.coerce.number().int().min(0).default(500),
+  /** …and at least this many percentage points apart (phase changes and 100 % always go out). */
+  PULL_PROGRESS_MIN_PERCENT: z.coerce.number().min(0).max(100).default(1),
+  /** A pull whose bytes and phase have not moved this long is stalled: its stream is dropped and retried. */
+  PULL_STALL_MS: int(120_000),
+  /** Stream restarts per pull after an error line, a dropped connection or a stall, before it fails. */
+  PULL_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(5),
+  /** First pause before a stream restart; doubles each time, at most 30 s. */
+  PULL_RETRY_BASE_MS: int(1_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import type { RunResult, RunState } from './runs';
 import type { TestResult } from './testing';
 import type { EventStore } from './store/events';
+import type { IterationSummary, MessageDoc } from './experiments';
+import type { PullProgress } from './models/pull';
 
 /**
  * Run events. Each has a per-run `seq` (1, 2, 3, …) assigned atomically in Redis,
@@ -14,8 +16,11 @@ export interface EventDataMap {
   status: { status: RunState; attempt?: number; reason?: string };
   /** Program output; `action` names the agent action whose program printed it. */
   stdout: { chunk: string; action?: string };
-  /** A piece of model output as it streams; `model` says which answer it belongs to. */
-  token: { model: string; delta: string };
+  /**
+   * A piece of model output as it streams; `model` says which answer it belongs to.
+   * Experiments add the speaking agent and the message (iteration, seq) the piece belongs to.
+   */
+  token: { model: string; delta: string; agent?: string; iteration?: number; seq?: number };
   /** One structured test's outcome. */
   test: TestResult;
   /** A completed phase of a multi-step run (e.g. one model's answer). */
@@ -24,6 +29,14 @@ export interface EventDataMap {
   result: RunResult;
   error: { code: string; message: string };
   end: { status: RunState };
+  /** Experiments: a message, sent after it was persisted (at least once: key it by iteration and seq). */
+  message: Omit<MessageDoc, '_id' | 'announced'>;
+  /** Experiments: an iteration started (status running) or ended (with its totals and termination). */
+  iteration: IterationSummary;
+  /** Model pulls: aggregate download progress (throttled). */
+  progress: PullProgress;
+  /** Model pulls: the download stream failed and is retried after `delayMs`. */
+  retry: { retry: number; reason: string; delayMs: number };
 }
 export type EventType = keyof EventDataMap;
 
@@ -44,29 +57,21 @@ export interface Finale {
   error?: { code: string; message: string };
 }
 
-// Appends events unless the run has ended. KEYS: seq, stream, final. ARGV: maxlen, then (type, data, ts)*.
+// Appends events unless the run has ended; with a finale, also ends it (once).
+// KEYS: seq, stream, final. ARGV: ttl (0: none), finale ('' for a plain append), then (type, data, ts)*.
+// Returns the new seqs, or {} when the run had already ended.
 const APPEND = `
 if redis.call('EXISTS', KEYS[3]) == 1 then return {} end
-local seqs = {}
-for i = 2, #ARGV, 3 do
-  local seq = redis.call('INCR', KEYS[1])
-  redis.call('XADD', KEYS[2], '0-' .. seq, 't', ARGV[i], 'd', ARGV[i + 1], 'ts', ARGV[i + 2])
-  seqs[#seqs + 1] = seq
-end
-return seqs`;
-
-// Ends the run exactly once: records the finale and appends its events. KEYS as APPEND.
-// ARGV: ttl, finale, then (type, data, ts)*. Returns {} when the run had already ended.
-const FINISH = `
-if redis.call('EXISTS', KEYS[3]) == 1 then return {} end
-redis.call('SET', KEYS[3], ARGV[2])
+if ARGV[2] ~= '' then redis.call('SET', KEYS[3], ARGV[2]) end
 local seqs = {}
 for i = 3, #ARGV, 3 do
   local seq = redis.call('INCR', KEYS[1])
   redis.call('XADD', KEYS[2], '0-' .. seq, 't', ARGV[i], 'd', ARGV[i + 1], 'ts', ARGV[i + 2])
   seqs[#seqs + 1] = seq
 end
-for k = 1, 3 do redis.call('EXPIRE', KEYS[k], ARGV[1]) end
+if tonumber(ARGV[1]) > 0 then
+  for k = 1, 3 do redis.call('EXPIRE', KEYS[k], ARGV[1]) end
+end
 return seqs`;
 
 type StreamEntry = [id: string, fields: string[]];
@@ -87,9 +92,7 @@ export class EventLog {
   /** Appends events in order; returns their seqs, or [] if the run has already ended. */
   async append(runId: string, events: NewEvent[]): Promise<number[]> {
     if (events.length === 0) return [];
-    const ts = String(Date.now());
-    const args = events.flatMap((e) => [e.type, JSON.stringify(e.data), ts]);
-    return (await this.redis.eval(APPEND, 3, ...this.keys(runId), '0', ...args)) as number[];
+    return this.eval(runId, events, '0', '');
   }
 
   /**
@@ -97,16 +100,18 @@ export class EventLog {
    * false when another process ended it first. Follow with `sync`, then the store.
    */
   async finish(runId: string, finale: Finale): Promise<boolean> {
-    const ts = String(Date.now());
     const events: NewEvent[] = [{ type: 'status', data: { status: finale.status } }];
     if (finale.result) events.push({ type: 'result', data: finale.result });
     if (finale.error) events.push({ type: 'error', data: finale.error });
     events.push({ type: 'end', data: { status: finale.status } });
-    const args = events.flatMap((e) => [e.type, JSON.stringify(e.data), ts]);
-    const seqs = (await this.redis.eval(
-      FINISH, 3, ...this.keys(runId), String(this.liveTtlS), JSON.stringify(finale), ...args,
-    )) as number[];
+    const seqs = await this.eval(runId, events, String(this.liveTtlS), JSON.stringify(finale));
     return seqs.length > 0;
+  }
+
+  private async eval(runId: string, events: NewEvent[], ttl: string, finale: string): Promise<number[]> {
+    const ts = String(Date.now());
+    const args = events.flatMap((e) => [e.type, JSON.stringify(e.data), ts]);
+    return (await this.redis.eval(APPEND, 3, ...this.keys(runId), ttl, finale, ...args)) as number[];
   }
 
   /** The recorded finale, if the run has ended (used to complete an interrupted finish). */

@@ -11,6 +11,7 @@ import type { Store } from '../core/store';
 import { Closer } from '../core/closer';
 import { createReaper, createSandbox } from '../sandbox';
 import { CancelRegistry } from './cancel-registry';
+import { createJobWorkers } from './jobs';
 import { requeueOrphans } from './requeue-orphans';
 import { processRun, ShutdownAbort } from './run-processor';
 
@@ -123,6 +124,8 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     worker.on('failed', (job, err) => {
       if (!(err instanceof DelayedError)) log.warn({ err, jobId: job?.id }, 'job attempt failed');
     });
+    // Experiments and model pulls: their own queues, the same cancel registry and shutdown.
+    const jobWorkers = createJobWorkers(deps, cancels, closer);
 
     let graceTimer: NodeJS.Timeout | undefined;
     const abort = () => cancels.abortAll('shutdown');
@@ -130,13 +133,14 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       // Stage 1: stop fetching, let in-flight runs finish; stage 2 at the deadline: kill them.
       graceTimer = setTimeout(abort, config.SHUTDOWN_GRACE_MS);
       try {
-        await worker.close();
+        await Promise.all([worker.close(), ...jobWorkers.workers.map((w) => w.close())]);
       } finally {
         clearTimeout(graceTimer);
       }
     });
     void worker.run().catch((err) => log.error({ err }, 'worker stopped'));
     await worker.waitUntilReady();
+    await jobWorkers.run();
     log.info({ ownerId, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
     return { ownerId, close: () => closer.close(), abort };
   } catch (err) {

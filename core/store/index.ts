@@ -2,6 +2,9 @@ import { MongoClient, type Db } from 'mongodb';
 import { RunStore } from './runs';
 import { EventStore } from './events';
 import { ArtifactStore } from './artifacts';
+import { ExperimentStore } from './experiments';
+import { MessageStore } from './experiment-messages';
+import { PullStore } from './pulls';
 
 /** The MongoDB store: the durable truth for runs and their events. */
 export interface Store {
@@ -9,6 +12,10 @@ export interface Store {
   runs: RunStore;
   events: EventStore;
   artifacts: ArtifactStore;
+  experiments: ExperimentStore;
+  /** Experiment conversation messages. */
+  messages: MessageStore;
+  pulls: PullStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -21,13 +28,20 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
     const runs = new RunStore(db);
     const events = new EventStore(db);
     const artifacts = new ArtifactStore(db);
+    const experiments = new ExperimentStore(db);
+    const messages = new MessageStore(db);
+    const pulls = new PullStore(db);
     await Promise.all([runs.ensureIndexes(), events.ensureIndexes(), artifacts.ensureIndexes()]);
+    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes()]);
     let closing: Promise<void> | undefined;
     return {
       db,
       runs,
       events,
       artifacts,
+      experiments,
+      messages,
+      pulls,
       async ping() {
         await db.command({ ping: 1 });
       },

@@ -52,7 +52,7 @@ export interface FakeRequest {
   aborted: boolean;
 }
 
-export type FakeOp = 'chat' | 'embed' | 'models' | 'version';
+export type FakeOp = 'chat' | 'embed' | 'models' | 'version' | 'pull' | 'delete';
 
 export interface ChatArgs {
   model: string;
@@ -80,6 +80,8 @@ export interface FakeProtocol {
   embedJson(model: string, vectors: number[][], usage: FakeUsage, url: URL): unknown;
   modelsJson(models: string[]): unknown;
   versionJson?(): unknown;
+  /** Routes the protocol answers itself (e.g. Ollama's /api/pull and /api/delete); true when it took the request. */
+  handle?(req: { method: string; url: URL; body: any }, res: http.ServerResponse, record: FakeRequest): boolean;
 }
 
 export interface FakeLlmServer {
@@ -147,6 +149,7 @@ export async function startFakeServer(protocol: FakeProtocol, models: string[]):
     waiters = waiters.filter((w) => (requests.length >= w.n ? (w.resolve([...requests]), false) : true));
 
     if (!kind) return sendJson(res, 404, protocol.errorBody(404, `no route for ${req.method} ${url.pathname}`));
+    if (protocol.handle?.({ method: record.method, url, body }, res, record)) return;
     if (kind.op === 'models') return sendJson(res, 200, protocol.modelsJson(fake.models));
     if (kind.op === 'version') return sendJson(res, 200, protocol.versionJson?.() ?? {});
 

@@ -6,17 +6,19 @@
 import { startFakeAnthropic } from './anthropic';
 import type { FakeLlmServer } from './fake-server';
 import { startFakeGoogle } from './google';
-import { startFakeOllama } from './ollama';
+import { startFakeOllama, type FakeOllamaServer } from './ollama';
 import { startFakeOpenAI } from './openai';
 
 export type { FakeLlmServer, FakeReply, FakeRequest, FakeUsage } from './fake-server';
+export type { FakeOllamaServer } from './ollama';
+export type { FakePullScript } from './ollama-pull';
 export { startFakeAnthropic, startFakeGoogle, startFakeOllama, startFakeOpenAI };
 
 export interface FakeLlmServers {
   openai: FakeLlmServer;
   anthropic: FakeLlmServer;
   google: FakeLlmServer;
-  ollama: FakeLlmServer;
+  ollama: FakeOllamaServer;
   /** A second OpenAI-protocol fake standing in for an OpenAI-compatible server (LlamaFarm, vLLM…). */
   compatible: FakeLlmServer;
   close(): Promise<void>;
@@ -24,7 +26,7 @@ export interface FakeLlmServers {
 
 export async function startFakeLlmServers(): Promise<FakeLlmServers> {
   const started: FakeLlmServer[] = [];
-  const track = async (p: Promise<FakeLlmServer>) => {
+  const track = async <S extends FakeLlmServer>(p: Promise<S>) => {
     const s = await p;
     started.push(s);
     return s;

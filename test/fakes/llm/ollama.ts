@@ -2,8 +2,15 @@
  * TEST AND DEMO AID. A fake Ollama server speaking the native API: /api/chat
  * (NDJSON stream by default, a `done: true` line with prompt_eval_count and
  * eval_count), /api/embed, /api/tags and /api/version; errors are `{error}`.
+ * Model management (/api/pull, /api/delete) is in ollama-pull.ts: `fake.pulls`.
  */
 import { startFakeServer, type ChatArgs, type FakeLlmServer, type FakeProtocol } from './fake-server';
+import { FakePulls } from './ollama-pull';
+
+export interface FakeOllamaServer extends FakeLlmServer {
+  /** Scripts and records /api/pull; a successful pull adds the model to `models` (/api/tags). */
+  pulls: FakePulls;
+}
 
 const line = (data: unknown) => `${JSON.stringify(data)}\n`;
 const CREATED = '2025-01-01T00:00:00.000Z';
@@ -27,6 +34,8 @@ export function ollamaProtocol(): FakeProtocol {
       // Ollama streams unless told not to.
       if (method === 'POST' && p === '/api/chat') return { op: 'chat', stream: body?.stream !== false, model: body?.model };
       if (method === 'POST' && p === '/api/embed') return { op: 'embed', stream: false, model: body?.model };
+      if (method === 'POST' && p === '/api/pull') return { op: 'pull', stream: body?.stream !== false, model: body?.model ?? body?.name };
+      if (method === 'DELETE' && p === '/api/delete') return { op: 'delete', stream: false, model: body?.model ?? body?.name };
       return undefined;
     },
     errorBody: (_status, message) => ({ error: message }),
@@ -48,6 +57,16 @@ export function ollamaProtocol(): FakeProtocol {
   };
 }
 
-export function startFakeOllama(models = ['llama3.2:1b', 'nomic-embed-text']): Promise<FakeLlmServer> {
-  return startFakeServer(ollamaProtocol(), models);
+export async function startFakeOllama(models = ['llama3.2:1b', 'nomic-embed-text']): Promise<FakeOllamaServer> {
+  let server: FakeLlmServer | undefined;
+  const pulls = new FakePulls(() => server!.models);
+  server = await startFakeServer({ ...ollamaProtocol(), handle: (req, res, record) => pulls.handle(req, res, record) }, models);
+  const reset = server.reset;
+  return Object.assign(server, {
+    pulls,
+    reset() {
+      reset();
+      pulls.reset();
+    },
+  });
 }

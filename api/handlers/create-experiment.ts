@@ -1,0 +1,60 @@
+import { UnavailableError, ValidationError } from '../../core/errors';
+import { emptyTotals, experimentRequestSchema, type ExperimentDoc, type ExperimentRequest } from '../../core/experiments';
+import { newId } from '../../core/ids';
+import { parseModelRef, ProviderError } from '../../core/llm';
+import { enqueueExperiment } from '../../core/queues';
+import type { Handler, RequestContext } from '../context';
+import { presentExperiment } from '../present-jobs';
+import { parseOrThrow } from '../validate';
+
+/** POST /v1/experiments → 202 {id, status, links, …}: queued; a worker runs the conversation. */
+export const createExperiment: Handler = async (ctx) => {
+  const request = parseOrThrow(experimentRequestSchema, ctx.body ?? {});
+  checkModels(ctx, request);
+  const now = new Date();
+  const exp: ExperimentDoc = {
+    _id: newId('exp'),
+    owner: ctx.principal.sub,
+    status: 'queued',
+    request,
+    name: request.name,
+    description: request.description,
+    metadata: request.metadata,
+    createdAt: now,
+    updatedAt: now,
+    attempts: 0,
+    iterations: [],
+    totals: emptyTotals(),
+  };
+  const { experiments } = ctx.deps.store;
+  await experiments.insert(exp);
+  try {
+    await ctx.deps.events.append(exp._id, [{ type: 'status', data: { status: 'queued' } }]);
+    await enqueueExperiment(ctx.deps.queues, exp._id);
+  } catch (err) {
+    // Not accepted: leave nothing half-written behind.
+    await experiments.delete(exp._id).catch(() => undefined);
+    ctx.deps.log.error({ err }, 'enqueueing an experiment failed');
+    throw new UnavailableError('the queue is unavailable; try again');
+  }
+  return { status: 202, body: presentExperiment(exp), headers: { location: `/v1/experiments/${exp._id}` } };
+};
+
+/** Every model named must belong to a configured provider ("auto" is chosen at run time). */
+function checkModels(ctx: RequestContext, request: ExperimentRequest): void {
+  const refs = [
+    ...request.agents.map((a, i) => ({ ref: a.model, path: ['agents', i, 'model'] })),
+    ...(request.selectorModel ? [{ ref: request.selectorModel, path: ['selectorModel'] }] : []),
+  ];
+  const bad = refs.flatMap(({ ref, path }) => {
+    if (ref === 'auto') return [];
+    try {
+      parseModelRef(ref, ctx.deps.config.llm);
+      return [];
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      return [{ path, message: err.message }];
+    }
+  });
+  if (bad.length > 0) throw new ValidationError('unknown model', bad);
+}
