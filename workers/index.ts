@@ -12,6 +12,7 @@ import { Closer } from '../core/closer';
 import { createReaper, createSandbox } from '../sandbox';
 import { CancelRegistry } from './cancel-registry';
 import { createJobWorkers } from './jobs';
+import { createEnsureModel } from './ensure-model';
 import { requeueOrphans } from './requeue-orphans';
 import { processRun, ShutdownAbort } from './run-processor';
 
@@ -84,6 +85,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     const cancels = await CancelRegistry.listen(redis.duplicate(), deps.cancelChannel, log);
     closer.add('cancel listener', () => cancels.close());
 
+    const ensureModel = createEnsureModel({ config, redis, store: deps.store, events: deps.events, queues: deps.queues, log });
     const processor = async (job: Job<JobDataMap['run']>, token?: string) => {
       const runId = job.data.runId;
       const controller = cancels.register(runId);
@@ -97,6 +99,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
           sandbox,
           llm: deps.llm,
           artifacts: deps.store.artifacts,
+          ensureModel,
           lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
         });
       } catch (err) {

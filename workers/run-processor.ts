@@ -8,6 +8,7 @@ import type { RunDoc, RunKind } from '../core/runs';
 import type { ArtifactStore } from '../core/store/artifacts';
 import type { RunStore } from '../core/store/runs';
 import type { Sandbox } from '../sandbox/types';
+import type { EnsureModel } from './ensure-model';
 import { executeAgent } from './executors/agent';
 import { executeAutorun } from './executors/autorun';
 import { executeCode } from './executors/code';
@@ -24,6 +25,8 @@ export interface RunContext {
   sandbox: Sandbox;
   llm: Llm;
   artifacts: ArtifactStore;
+  /** Pulls a model onto its Ollama server when it is not installed yet (no-op for other providers). */
+  ensureModel?: EnsureModel;
   /** True on the job's last attempt: an infrastructure failure then ends the run in `error`. */
   lastAttempt: boolean;
 }

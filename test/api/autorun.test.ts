@@ -84,3 +84,36 @@ it('rejects an autorun without prompt or with bash', async () => {
   expect(res.status).toBe(400);
   expect(res.body.error.details.map((d: any) => d.path)).toEqual(expect.arrayContaining([['prompt'], ['language']]));
 });
+
+describe('an autorun on an Ollama model that is not installed', () => {
+  let withOllama: TestSystem;
+
+  beforeAll(async () => {
+    const providers = [{ name: 'local', type: 'ollama', baseURL: fakes.ollama.url, models: ['qwen-coder:1b'] }];
+    withOllama = await startLlmTestSystem(fakes, { LLM_PROVIDERS: JSON.stringify(providers) });
+  });
+  afterAll(async () => {
+    await withOllama?.close();
+  });
+
+  it('pulls the model first, then writes the code with it', async () => {
+    fakes.ollama.reset();
+    expect(fakes.ollama.models).not.toContain('qwen-coder:1b');
+    fakes.ollama.script({ type: 'text', text: JSON.stringify({ code: FIXED }) });
+    const created = await withOllama.call('POST', '/v1/runs', {
+      body: { kind: 'autorun', language: 'python', prompt: 'square', model: 'local/qwen-coder:1b', tests: TESTS, maxAttempts: 1 },
+    });
+    const headers = { authorization: `Bearer ${await withOllama.token('alice')}` };
+    const stream = await readSse(`${withOllama.url}/v1/runs/${created.body.id}/events`, { headers });
+    const pull = stream.events.map((e) => (e.event === 'step' ? JSON.parse(e.data) : null)).find((d) => d?.name === 'model_pull');
+    expect(pull).toMatchObject({ model: 'local/qwen-coder:1b', pullId: expect.any(String) });
+    const run = await withOllama.waitFor(created.body.id, isDone);
+    expect(run.status).toBe('succeeded');
+    expect(fakes.ollama.pulls.completed).toEqual(['qwen-coder:1b']);
+    // The pull finished before the model was asked to write code.
+    const ops = fakes.ollama.requests.map((r) => r.op);
+    expect(ops.indexOf('chat')).toBeGreaterThan(ops.lastIndexOf('pull'));
+    const pullDoc = await withOllama.call('GET', `/v1/models/pulls/${pull.pullId}`);
+    expect(pullDoc.body.status).toBe('succeeded');
+  });
+});

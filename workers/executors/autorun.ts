@@ -79,6 +79,14 @@ async function generate(
 ): Promise<Generation> {
   const req = run.request;
   const tag = opts.key ? `${opts.key}/attempt-${attempt}` : `attempt-${attempt}`;
+  if (opts.model && ctx.ensureModel) {
+    // A model not yet on its Ollama server is pulled first; the run links to the pull's progress.
+    await ctx.ensureModel(opts.model, ctx.signal, {
+      owner: run.owner,
+      onPull: (pullId) =>
+        emitter.emit({ type: 'step', data: { name: 'model_pull', model: opts.model, pullId, events: `/v1/models/pulls/${pullId}/events` } }),
+    });
+  }
   const res = await ctx.llm.chat({
     model: opts.model,
     messages: generationMessages({ language: language(run), task: req.prompt ?? '', givenTests: req.tests, prior }),
