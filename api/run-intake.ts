@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { UnavailableError, ValidationError } from '../core/errors';
-import { parseModelRef, ProviderError } from '../core/llm';
 import { enqueueRuns } from '../core/queues';
 import { effectiveLimits, runRequestSchema, type RunDoc, type RunKind, type RunRequest } from '../core/runs';
 import type { SandboxLimits } from '../sandbox/types';
 import type { RequestContext } from './context';
+import { checkModelRefs } from './model-refs';
 import { parseOrThrow } from './validate';
 
 /**
@@ -61,24 +61,12 @@ export function sha256(s: string): string {
 
 const AVAILABLE_KINDS: RunKind[] = ['code', 'autorun', 'agent', 'compare', 'consensus', 'evaluation'];
 
-/** Every model named must belong to a configured provider ("auto" picks one at run time). */
 function checkModels(ctx: RequestContext, request: RunRequest): void {
-  const refs = [
+  checkModelRefs(ctx.deps.config, [
     ...(request.models ?? []).map((m, i) => ({ ref: m, path: ['models', i] })),
     ...(request.judge ? [{ ref: request.judge, path: ['judge'] }] : []),
     ...(request.model ? [{ ref: request.model, path: ['model'] }] : []),
-  ];
-  const bad = refs.flatMap(({ ref, path }) => {
-    if (ref === 'auto') return [];
-    try {
-      parseModelRef(ref, ctx.deps.config.llm);
-      return [];
-    } catch (err) {
-      if (!(err instanceof ProviderError)) throw err;
-      return [{ path, message: err.message }];
-    }
-  });
-  if (bad.length > 0) throw new ValidationError('unknown model', bad);
+  ]);
 }
 
 function maxLimits(ctx: RequestContext): SandboxLimits {

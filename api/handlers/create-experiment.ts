@@ -1,9 +1,9 @@
-import { UnavailableError, ValidationError } from '../../core/errors';
+import { UnavailableError } from '../../core/errors';
 import { emptyTotals, experimentRequestSchema, type ExperimentDoc, type ExperimentRequest } from '../../core/experiments';
 import { newId } from '../../core/ids';
-import { parseModelRef, ProviderError } from '../../core/llm';
 import { enqueueExperiment } from '../../core/queues';
 import type { Handler, RequestContext } from '../context';
+import { checkModelRefs } from '../model-refs';
 import { presentExperiment } from '../present-jobs';
 import { parseOrThrow } from '../validate';
 
@@ -40,21 +40,9 @@ export const createExperiment: Handler = async (ctx) => {
   return { status: 202, body: presentExperiment(exp), headers: { location: `/v1/experiments/${exp._id}` } };
 };
 
-/** Every model named must belong to a configured provider ("auto" is chosen at run time). */
 function checkModels(ctx: RequestContext, request: ExperimentRequest): void {
-  const refs = [
+  checkModelRefs(ctx.deps.config, [
     ...request.agents.map((a, i) => ({ ref: a.model, path: ['agents', i, 'model'] })),
     ...(request.selectorModel ? [{ ref: request.selectorModel, path: ['selectorModel'] }] : []),
-  ];
-  const bad = refs.flatMap(({ ref, path }) => {
-    if (ref === 'auto') return [];
-    try {
-      parseModelRef(ref, ctx.deps.config.llm);
-      return [];
-    } catch (err) {
-      if (!(err instanceof ProviderError)) throw err;
-      return [{ path, message: err.message }];
-    }
-  });
-  if (bad.length > 0) throw new ValidationError('unknown model', bad);
+  ]);
 }
