@@ -45,7 +45,8 @@ export const configSchema = z.object({
   ORPHAN_RUN_AGE_MS: int(60_000),
   /** First SIGTERM: in-flight runs get this long to finish before they are aborted and left for retry. */
   SHUTDOWN_GRACE_MS: int(10_000),
-  SANDBOX_IMAGE: z.string().default('paddock-sandbox:v1'),
+  /** The sandbox image; v2 carries the agent protocol (docker/sandbox). */
+  SANDBOX_IMAGE: z.string().default('paddock-sandbox:v2'),
   DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
   /** Optional OCI runtime for sandboxes, e.g. runsc (gVisor). */
   SANDBOX_RUNTIME: optionalString,
@@ -57,6 +58,16 @@ export const configSchema = z.object({
   SANDBOX_TMPFS_MB: int(64),
   /** How often orphaned sandbox containers (owner gone) are removed. */
   SANDBOX_REAP_INTERVAL_MS: int(30_000),
+  /** Pre-started single-use containers each worker keeps ready (created with the SANDBOX_MAX_* limits); 0: create one per run. */
+  SANDBOX_POOL_SIZE: z.coerce.number().int().min(0).max(256).default(4),
+  /** How many pool containers a worker creates at once while refilling. */
+  SANDBOX_POOL_REFILL_CONCURRENCY: int(2),
+  /** A ready pool container idle this long is replaced by a fresh one. */
+  SANDBOX_POOL_MAX_IDLE_MS: int(600_000),
+  /** Opt-in warm reuse (`reuse: true`): an owner's idle container is retired after this long. */
+  SANDBOX_REUSE_IDLE_MS: int(60_000),
+  /** Opt-in warm reuse: idle containers a worker keeps, over all owners (least recently used retired first). */
+  SANDBOX_REUSE_MAX_IDLE: z.coerce.number().int().min(0).max(1024).default(8),
   /** Largest accepted request body. */
   MAX_BODY_BYTES: int(1_048_576),
   /** How long a finished run's live event stream stays in Redis (MongoDB keeps them for good). */

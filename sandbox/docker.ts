@@ -38,10 +38,20 @@ export interface ContainerHandle {
   inspect(): Promise<ExitState>;
   /** The raw inspect document (tests check the hardening against it). */
   inspectRaw(): Promise<unknown>;
+  /** Changes cgroup limits of a created or running container in place. */
+  update(resources: ResourceUpdate): Promise<void>;
   /** SIGKILL; a container that is not running (or gone) is not an error. */
   kill(): Promise<void>;
   /** Force-remove; gone or already being removed is not an error. */
   remove(): Promise<void>;
+}
+
+/** The HostConfig resources `update` may change (see spec.ts `resourceUpdate`). */
+export interface ResourceUpdate {
+  Memory: number;
+  MemorySwap: number;
+  NanoCpus: number;
+  PidsLimit: number;
 }
 
 export interface DockerClient {
@@ -148,6 +158,12 @@ class Handle implements ContainerHandle {
 
   inspectRaw(): Promise<unknown> {
     return call('inspect', () => this.c.inspect());
+  }
+
+  update(resources: ResourceUpdate): Promise<void> {
+    return call('update', async () => {
+      await this.c.update({ ...resources });
+    });
   }
 
   async kill(): Promise<void> {

@@ -1,5 +1,5 @@
-/** The sandbox's public surface: the contract types, the runner, the reaper and a readiness probe. */
+/** The sandbox's public surface: the contract types, the runner (with its warm pool), the reaper and a readiness probe. */
 export * from './types';
-export { createSandbox, type SandboxOptions } from './runner';
+export { createSandbox, type PooledSandbox, type SandboxEvent, type SandboxOptions, type SandboxStats } from './runner';
 export { createReaper, type ReaperOptions } from './reaper';
 export { pingDocker } from './docker';

@@ -1,11 +1,18 @@
 /**
- * The boot frame: how files and the command reach a container whose rootfs is
- * read-only and whose /workspace tmpfs only exists once it runs. The frame is
- * written to the container's stdin, followed by the user's stdin; the in-image
- * bootstrap (docker/sandbox/rootfs/opt/paddock/boot.py) reads exactly the frame,
- * writes the files and execs argv, so the program reads the rest as its stdin.
+ * The wire protocol between the worker and the in-container agent
+ * (docker/sandbox/rootfs/opt/paddock/agent.py), over the container's attached
+ * stdin and stdout. The rootfs is read-only and the /workspace tmpfs only exists
+ * once the container runs, and a pool container is started before its run is
+ * known, so files, command and stdin travel in one frame:
  *
- *   [u32 big-endian N][N bytes JSON {v: 1, files, argv}][user stdin...]
+ *   worker → agent   [u32 N][N bytes RunHeader, binary (encodeRunFrame)][stdin]
+ *   agent → worker   [u8 type][u32 L][L bytes], type ∈ R S O E X F (see AgentFrame)
+ *
+ * The run header is binary, not JSON, so the agent needn't import Python's
+ * `json` (12 ms of CPU for every container it boots).
+ *
+ * Only the agent writes the container's stdout (it is PID 1 and non-dumpable;
+ * the program gets its own pipes), so a program can't forge a frame.
  */
 import { ValidationError } from '../core/errors';
 import type { Language, SandboxFile } from './types';
@@ -13,7 +20,7 @@ import type { Language, SandboxFile } from './types';
 export interface LanguageSpec {
   /** File the request's `code` is written to, in the workdir. */
   mainFile: string;
-  /** What the bootstrap execs (absolute paths: no PATH lookup needed). */
+  /** What the agent execs (absolute paths: no PATH lookup needed). */
   argv: string[];
 }
 
@@ -23,7 +30,10 @@ export const LANGUAGE_SPECS: Record<Language, LanguageSpec> = {
   bash: { mainFile: 'main.sh', argv: ['/bin/bash', 'main.sh'] },
 };
 
-/** Exit status of the bootstrap itself when it cannot set the program up. */
+/** Protocol version; the agent refuses any other. */
+export const PROTOCOL_VERSION = 2;
+
+/** Exit status when the agent cannot set the program up (bad file, exec failed). */
 export const BOOT_FAILURE_EXIT = 125;
 
 const MAX_FILES = 1000;
@@ -31,7 +41,7 @@ const MAX_PATH = 255;
 
 /**
  * Checks one relative path: not absolute, no `..`, no empty or odd segments.
- * Returns the normalised path (`./a//b` → `a/b`). The bootstrap checks again.
+ * Returns the normalised path (`./a//b` → `a/b`). The agent checks again.
  */
 export function normaliseFilePath(path: string): string {
   if (typeof path !== 'string' || path.length === 0 || path.length > MAX_PATH) {
@@ -66,10 +76,135 @@ export function planFiles(language: Language, code: string, files: SandboxFile[]
   return out;
 }
 
-/** The frame followed by the user's stdin, ready to write to the attach stream. */
-export function encodeBootFrame(files: SandboxFile[], argv: string[], stdin = ''): Buffer {
-  const header = Buffer.from(JSON.stringify({ v: 1, files, argv }), 'utf8');
+export interface RunHeader {
+  files: SandboxFile[];
+  argv: string[];
+  /** The agent's backstop SIGKILLs the run at timeoutMs + graceMs after the frame arrives. */
+  timeoutMs: number;
+  graceMs: number;
+  /** Warm reuse: after the run, kill everything, wipe, report ready again (instead of exiting). */
+  keep: boolean;
+  stdin?: string;
+}
+
+/**
+ * One run frame, ready to write to the attach stream. Header layout (big-endian):
+ * u8 version, u32 timeoutMs, u32 graceMs, u8 keep, u32 stdinBytes,
+ * u16 argc + argc × (u32 len, UTF-8), u32 nfiles + nfiles × (u32 len, path, u32 len, content).
+ */
+export function encodeRunFrame(h: RunHeader): Buffer {
+  const parts: Buffer[] = [];
+  const u = (bytes: number, v: number) => {
+    const b = Buffer.alloc(bytes);
+    b.writeUIntBE(v, 0, bytes);
+    parts.push(b);
+  };
+  const str = (v: string) => {
+    const b = Buffer.from(v, 'utf8');
+    u(4, b.length);
+    parts.push(b);
+  };
+  const stdin = Buffer.from(h.stdin ?? '', 'utf8');
+  u(1, PROTOCOL_VERSION);
+  u(4, Math.min(0xffffffff, Math.round(h.timeoutMs)));
+  u(4, Math.round(h.graceMs));
+  u(1, h.keep ? 1 : 0);
+  u(4, stdin.length);
+  u(2, h.argv.length);
+  for (const a of h.argv) str(a);
+  u(4, h.files.length);
+  for (const f of h.files) {
+    str(f.path);
+    str(f.content);
+  }
+  const header = Buffer.concat(parts);
   const len = Buffer.alloc(4);
   len.writeUInt32BE(header.length, 0);
-  return Buffer.concat([len, header, Buffer.from(stdin, 'utf8')]);
+  return Buffer.concat([len, header, stdin]);
 }
+
+/** How a run ended, as the agent saw it (its `X` frame). */
+export interface AgentExit {
+  /** Exit status, or 128 + n when killed by signal n (as a shell reports it). */
+  exitCode: number;
+  signal: number | null;
+  /** Fork to reap of the program's root process, in the agent's monotonic clock. */
+  wallNs: number;
+  /** User + system CPU of every process of the run (all reaped by the agent). */
+  cpuNs: number;
+  /** Kernel OOM kills in the container's memory cgroup during the run (null: unreadable). */
+  oomKills: number | null;
+  /** memory.max_usage_in_bytes of the container's cgroup after the run (the agent included). */
+  memPeak: number | null;
+  /** Whether that peak was reached during this run (always, for a fresh container). */
+  memPeakRose: boolean;
+  /** The agent's own backstop killed the run (the worker did not). */
+  backstop: boolean;
+}
+
+export type AgentFrame =
+  | { type: 'ready'; pid: number }
+  | { type: 'started'; pid: number }
+  | { type: 'stdout' | 'stderr'; data: Buffer }
+  | { type: 'exit'; exit: AgentExit }
+  | { type: 'fatal'; message: string };
+
+/** The agent never writes a frame this large (it relays output in 64 KiB reads). */
+const MAX_AGENT_FRAME = 1 << 20;
+
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** Incremental parser of the agent's frames (headers and payloads may straddle chunks). */
+export class AgentFrameParser {
+  private buf: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly sink: (frame: AgentFrame) => void) {}
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    while (this.buf.length >= 5) {
+      const len = this.buf.readUInt32BE(1);
+      if (len > MAX_AGENT_FRAME) throw new ProtocolError(`agent frame of ${len} bytes`);
+      if (this.buf.length < 5 + len) return;
+      const type = String.fromCharCode(this.buf[0]!);
+      const payload = this.buf.subarray(5, 5 + len);
+      this.buf = this.buf.subarray(5 + len);
+      this.sink(decode(type, payload));
+    }
+  }
+}
+
+function decode(type: string, payload: Buffer): AgentFrame {
+  switch (type) {
+    case 'O':
+      return { type: 'stdout', data: payload };
+    case 'E':
+      return { type: 'stderr', data: payload };
+    case 'R':
+      return { type: 'ready', pid: Number(json(payload).pid) };
+    case 'S':
+      return { type: 'started', pid: Number(json(payload).pid) };
+    case 'X':
+      return { type: 'exit', exit: json(payload) as unknown as AgentExit };
+    case 'F':
+      return { type: 'fatal', message: payload.toString('utf8') };
+    default:
+      throw new ProtocolError(`unknown agent frame type ${JSON.stringify(type)}`);
+  }
+}
+
+function json(payload: Buffer): Record<string, unknown> {
+  try {
+    const v = JSON.parse(payload.toString('utf8')) as unknown;
+    if (typeof v === 'object' && v !== null) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new ProtocolError('agent frame is not a JSON object');
+}
+

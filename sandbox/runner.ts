@@ -1,23 +1,32 @@
 /**
- * Runs one program in a fresh hardened container:
- *   create (spec.ts) → attach (before start, so no output is missed) → start →
- *   write the boot frame + stdin and close stdin → race exit against the wall
- *   clock, the output cap and the caller's AbortSignal → inspect → remove.
- * The container is removed on every path (finally). User-program outcomes are
- * results; only Docker failures throw (SandboxInfraError).
+ * `createSandbox`: runs each program in a hardened container that runs nothing
+ * else — by default one taken from the warm pool (pool.ts), else created cold —
+ * or, when the caller opts in with a reuse key, in that key's warm container
+ * (reuse.ts). The hot path:
+ *
+ *   take a ready container → (docker update, only if the run's cgroup limits
+ *   differ) → write the run frame → relay output frames → the agent's exit frame
+ *   → result; the container is removed (or wiped and kept) in the background.
+ *
+ * The wall clock, the output cap and the caller's AbortSignal race the exit
+ * frame; any of them SIGKILLs the container (the first reason wins). User-program
+ * outcomes are results; only Docker failures throw (SandboxInfraError).
  */
 import { constants as osConstants } from 'node:os';
-import type { Duplex } from 'node:stream';
 import { SandboxInfraError, ValidationError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { createDockerClient, type ContainerHandle } from './docker';
-import { Demuxer, OutputCollector } from './output';
-import { encodeBootFrame, LANGUAGE_SPECS, planFiles } from './protocol';
-import { BACKSTOP_GRACE_MS, buildContainerSpec } from './spec';
-import type { ExecRequest, ExecResult, Sandbox, SandboxLimits, Verdict } from './types';
+import { AgentContainer, type CgroupLimits } from './agent';
+import { createDockerClient } from './docker';
+import { Janitor } from './janitor';
+import { OutputCollector } from './output';
+import { WarmPool, type PoolStats } from './pool';
+import { encodeRunFrame, LANGUAGE_SPECS, planFiles, type AgentExit } from './protocol';
+import { ReuseCache } from './reuse';
+import { BACKSTOP_GRACE_MS, buildContainerSpec, resourceUpdate } from './spec';
+import type { ExecRequest, ExecResult, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
 
 export interface SandboxOptions {
-  /** Image with the bootstrap, e.g. 'paddock-sandbox:v1' (docker/sandbox). Never pulled. */
+  /** Image with the agent, e.g. 'paddock-sandbox:v2' (docker/sandbox). Never pulled. */
   image: string;
   /** Docker Engine socket, e.g. '/var/run/docker.sock'. */
   socketPath: string;
@@ -34,20 +43,82 @@ export interface SandboxOptions {
   tmpfsMb: number;
   /** Largest file a program may write, in MiB (RLIMIT_FSIZE). Default: tmpfsMb. */
   fileSizeMb?: number;
+  /**
+   * Warm pool of pre-started single-use containers, created with `limits` (the
+   * server maxima); a run asking for less gets its cgroup lowered (`docker
+   * update`) before it starts. Absent or size 0: every run creates its container.
+   */
+  pool?: {
+    size: number;
+    limits: SandboxLimits;
+    /** Containers created at once while refilling. Default 2. */
+    refillConcurrency?: number;
+    /** Ready containers idle longer than this are replaced. Default 10 min. */
+    maxIdleMs?: number;
+  };
+  /** Opt-in warm reuse (ExecRequest.reuseKey). */
+  reuse?: {
+    /** An idle reuse container is retired after this long. Default 60 s. */
+    idleMs?: number;
+    /** At most this many idle reuse containers are kept (LRU). Default 8. */
+    maxIdle?: number;
+  };
+  /** Diagnostics (tests, metrics): which container served a run, pool changes, removals. Must not throw. */
+  onEvent?: (event: SandboxEvent) => void;
   log: Logger;
 }
 
-/** How long to wait for the attach stream to drain after the container exited. */
+export type SandboxEvent =
+  | { type: 'assigned'; runId: string; containerId: string; source: 'pool' | 'cold' | 'reuse' }
+  | { type: 'ready' | 'dropped'; containerId: string; reason?: string }
+  | { type: 'removed'; containerId: string };
+
+export interface SandboxStats {
+  pool: PoolStats;
+  /** Idle warm-reuse containers. */
+  reuseIdle: number;
+  /** Containers created and not yet removed. */
+  containers: number;
+}
+
+/** A Sandbox with a view of its pool (tests, metrics). */
+export interface PooledSandbox extends Sandbox {
+  stats(): SandboxStats;
+}
+
+/** After we killed a container: how long its remaining output may take to arrive. */
 const DRAIN_MS = 2000;
-/** Beyond budget + backstop: if Docker still reports the container running, give up. */
-const STUCK_MS = 15000;
+/** After an exit frame: how long a single-use agent may take to exit before we force-remove. */
+const EXIT_WAIT_MS = 2000;
+/** The agent outlives the longest idle period the worker allows by this much. */
+const IDLE_EXIT_MARGIN_MS = 60_000;
+/** Wipe + ready after a kept run; longer means something is wrong: retire the container. */
+const WIPE_TIMEOUT_MS = 10_000;
 
 type StopReason = Extract<Verdict, 'timeout' | 'output_limit' | 'killed'>;
+
+interface StopRef {
+  reason: StopReason | null;
+  kill: () => void;
+  /** Aborted on stop: cancels waiting for a pool container. */
+  abort: AbortController;
+}
+
+interface Lease {
+  agent: AgentContainer;
+  source: 'pool' | 'cold' | 'reuse';
+}
 
 interface LiveRun {
   stop(reason: StopReason): void;
   done: Promise<unknown>;
 }
+
+/** The container died before the agent started the program: safe to run it elsewhere. */
+class NotStarted extends Error {}
+
+/** The limits are too small for even the agent: the kernel killed it while it started. */
+class TooSmall extends Error {}
 
 function checkLimits(l: SandboxLimits): void {
   const bad = (name: string, min: number, v: number) => !(Number.isFinite(v) && v >= min) && name;
@@ -72,142 +143,259 @@ function notStarted(verdict: StopReason): ExecResult {
   return { exitCode: null, signal: null, stdout: '', stderr: '', truncated: false, wallMs: 0, verdict };
 }
 
-export function createSandbox(opts: SandboxOptions): Sandbox {
+const cgroupOf = (l: SandboxLimits): CgroupLimits => ({ memoryMb: l.memoryMb, cpus: l.cpus, pids: l.pids });
+
+export function createSandbox(opts: SandboxOptions): PooledSandbox {
   const docker = createDockerClient(opts.socketPath);
+  const emit = (e: SandboxEvent) => {
+    try {
+      opts.onEvent?.(e);
+    } catch (err) {
+      opts.log.warn({ err }, 'sandbox onEvent threw');
+    }
+  };
+  const janitor = new Janitor(docker, opts.log, (id) => emit({ type: 'removed', containerId: id }));
   const live = new Set<LiveRun>();
-  /** Containers created and not yet confirmed removed. */
-  const containers = new Set<string>();
   let closing: Promise<void> | null = null;
 
-  async function removeContainer(c: ContainerHandle, log: Logger): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await c.remove();
-        containers.delete(c.id);
-        return;
-      } catch (err) {
-        if (attempt >= 3) {
-          // Left in `containers` for close(); the reaper is the last resort.
-          log.error({ err, containerId: c.id }, 'could not remove sandbox container');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 200 * attempt));
-      }
-    }
-  }
+  const poolSize = opts.pool?.size ?? 0;
+  const poolMaxIdleMs = opts.pool?.maxIdleMs ?? 10 * 60_000;
+  const reuseIdleMs = opts.reuse?.idleMs ?? 60_000;
+  const idleExitMs = Math.max(poolMaxIdleMs, reuseIdleMs) + IDLE_EXIT_MARGIN_MS;
 
-  async function execute(
-    req: ExecRequest,
-    frame: Buffer,
-    stopRef: { reason: StopReason | null; kill: () => void },
-  ): Promise<ExecResult> {
-    const log = opts.log.child({ runId: req.runId });
-    const { limits } = req;
+  /** Creates, starts and waits for one agent container with these cgroup limits. */
+  async function launch(limits: SandboxLimits, runId: string): Promise<AgentContainer> {
     const spec = buildContainerSpec({
       image: opts.image,
       ownerId: opts.ownerId,
-      runId: req.runId,
+      runId,
       ...(opts.scope ? { scope: opts.scope } : {}),
       limits,
       tmpfsMb: opts.tmpfsMb,
       fileSizeMb: opts.fileSizeMb ?? opts.tmpfsMb,
+      idleExitMs,
       ...(opts.runtime ? { runtime: opts.runtime } : {}),
     });
-
-    let container: ContainerHandle | null = null;
-    let io: Duplex | null = null;
-    let started = false;
-    let timer: NodeJS.Timeout | undefined;
-    let stuckTimer: NodeJS.Timeout | undefined;
-    const waitAbort = new AbortController();
-    stopRef.kill = () => {
-      // Before start there is nothing to kill: the steps below check stopRef.reason.
-      if (container && started) container.kill().catch((err) => log.warn({ err }, 'kill failed'));
-    };
-
+    let id: string | undefined;
     try {
-      container = await docker.createContainer(spec);
-      containers.add(container.id);
-      if (stopRef.reason) return notStarted(stopRef.reason);
-
-      const stream = await container.attach();
-      io = stream;
-      const collector = new OutputCollector(
-        limits.outputBytes,
-        (stream, text) => {
-          try {
-            req.onOutput?.(stream, text);
-          } catch (err) {
-            log.warn({ err }, 'onOutput threw');
-          }
-        },
-        () => stop(stopRef, 'output_limit'),
-      );
-      const demux = new Demuxer((stream, payload) => collector.write(stream, payload));
-      const drained = new Promise<void>((resolve) => {
-        stream.on('data', (chunk: Buffer) => demux.push(chunk));
-        stream.once('end', resolve);
-        stream.once('close', resolve);
-        // EPIPE/ECONNRESET when the program exits without reading all stdin.
-        stream.on('error', (err) => {
-          log.debug({ err }, 'attach stream error');
-          resolve();
-        });
+      return await AgentContainer.launch(docker, spec, cgroupOf(limits), opts.log, (created) => {
+        id = created;
+        janitor.track(created);
       });
-      if (stopRef.reason) return notStarted(stopRef.reason);
-
-      const t0 = performance.now();
-      await container.start();
-      started = true;
-      if (stopRef.reason) stopRef.kill(); // stop requested while starting
-      timer = setTimeout(() => stop(stopRef, 'timeout'), limits.timeoutMs);
-      // The frame, the user's stdin, then EOF (StdinOnce closes the program's stdin).
-      stream.end(frame);
-
-      const stuck = new Promise<never>((_, reject) => {
-        stuckTimer = setTimeout(() => {
-          waitAbort.abort();
-          reject(new SandboxInfraError(`container ${container!.id} still running ${STUCK_MS} ms past its budget`));
-        }, limits.timeoutMs + BACKSTOP_GRACE_MS + STUCK_MS);
-      });
-      const waitedExit = await Promise.race([container.wait(waitAbort.signal), stuck]);
-      const tExit = performance.now();
-      clearTimeout(timer);
-      clearTimeout(stuckTimer);
-
-      // The exit can be reported before the last output frames arrive.
-      let drainTimer: NodeJS.Timeout | undefined;
-      await Promise.race([drained, new Promise((r) => (drainTimer = setTimeout(r, DRAIN_MS)))]);
-      clearTimeout(drainTimer);
-      stream.destroy();
-
-      const state = await container.inspect();
-      const out = collector.finish();
-      const exitCode = state.running ? waitedExit : state.exitCode;
-      const wallMs = Math.round(state.durationMs ?? tExit - t0);
-      const verdict = classify(stopRef.reason, state.oomKilled, exitCode, wallMs, limits.timeoutMs);
-      log.debug({ containerId: container.id, exitCode, verdict, wallMs }, 'sandbox run finished');
-      return {
-        exitCode,
-        signal: signalFromExitCode(exitCode),
-        stdout: out.stdout,
-        stderr: out.stderr,
-        truncated: out.truncated,
-        wallMs,
-        verdict,
-      };
-    } finally {
-      clearTimeout(timer);
-      clearTimeout(stuckTimer);
-      waitAbort.abort();
-      io?.destroy();
-      if (container) await removeContainer(container, log);
+    } catch (err) {
+      if (!id) throw err;
+      const state = await docker.container(id).inspect().catch(() => null);
+      void janitor.dispose(id);
+      throw state?.oomKilled ? new TooSmall(`${limits.memoryMb} MiB is too little memory for the sandbox agent`) : err;
     }
   }
 
-  function stop(ref: { reason: StopReason | null; kill: () => void }, reason: StopReason): void {
+  /**
+   * Removes a container in the background. After a single-use run the agent
+   * exits by itself: letting it finish first spares Docker a kill.
+   */
+  function discard(agent: AgentContainer, how: { exiting?: boolean } = {}): void {
+    const remove = () => {
+      agent.close();
+      void janitor.dispose(agent.id);
+    };
+    if (!how.exiting || agent.isDead) return remove();
+    let timer: NodeJS.Timeout | undefined;
+    void Promise.race([agent.died, new Promise((r) => (timer = setTimeout(r, EXIT_WAIT_MS)))]).then(() => {
+      clearTimeout(timer);
+      remove();
+    });
+  }
+
+  const pool =
+    poolSize > 0 && opts.pool
+      ? new WarmPool({
+          size: poolSize,
+          refillConcurrency: Math.max(1, opts.pool.refillConcurrency ?? 2),
+          maxIdleMs: poolMaxIdleMs,
+          launch: () => launch(opts.pool!.limits, `pool-${Math.random().toString(36).slice(2, 10)}`),
+          discard: (a) => discard(a),
+          log: opts.log.child({ component: 'sandbox-pool' }),
+          onEvent: (e) => emit(e),
+        })
+      : null;
+  const reuse = new ReuseCache({
+    idleMs: reuseIdleMs,
+    maxIdle: opts.reuse?.maxIdle ?? 8,
+    discard: (a) => discard(a),
+  });
+
+  /** A ready container for this run, or null if the run was stopped meanwhile. */
+  async function acquire(req: ExecRequest, ref: StopRef, coldOnly: boolean): Promise<Lease | null> {
+    if (!coldOnly) {
+      const kept = req.reuseKey ? await reuse.take(req.reuseKey) : null;
+      if (kept) return { agent: kept, source: 'reuse' };
+      const warm = pool ? await pool.acquire(ref.abort.signal) : null;
+      if (warm && ref.reason) {
+        pool!.giveBack(warm);
+        return null;
+      }
+      if (warm) return { agent: warm, source: 'pool' };
+    }
+    if (ref.reason) return null;
+    const cold = await launch(req.limits, req.runId);
+    if (ref.reason) {
+      discard(cold);
+      return null;
+    }
+    return { agent: cold, source: 'cold' };
+  }
+
+  async function execute(req: ExecRequest, files: SandboxFile[], ref: StopRef): Promise<ExecResult> {
+    try {
+      return await executeOnce(req, files, ref);
+    } finally {
+      // The hot path is over: a good moment for the pool to refill.
+      pool?.nudge();
+    }
+  }
+
+  async function executeOnce(req: ExecRequest, files: SandboxFile[], ref: StopRef): Promise<ExecResult> {
+    let coldOnly = false;
+    for (let attempt = 1; ; attempt++) {
+      let lease: Lease | null;
+      try {
+        lease = await acquire(req, ref, coldOnly);
+      } catch (err) {
+        // Nothing ran, but the program could not have run in that little memory either.
+        if (err instanceof TooSmall) return { ...notStarted('killed'), exitCode: 137, signal: 'SIGKILL', stderr: `paddock: ${err.message}\n`, verdict: 'memory_exceeded' };
+        throw err;
+      }
+      if (!lease) return notStarted(ref.reason ?? 'killed');
+      emit({ type: 'assigned', runId: req.runId, containerId: lease.agent.id, source: lease.source });
+      try {
+        await lease.agent.applyLimits(cgroupOf(req.limits), (l) => lease.agent.handle.update(resourceUpdate(l)));
+      } catch (err) {
+        // E.g. memory below what the container already uses: a cold one gets exact limits.
+        opts.log.warn({ err, runId: req.runId }, 'could not apply the run limits to a warm container; going cold');
+        discard(lease.agent);
+        if (lease.source === 'cold') throw err;
+        coldOnly = true;
+        continue;
+      }
+      try {
+        return await runOn(lease, req, files, ref);
+      } catch (err) {
+        // The container died before the program started (e.g. killed while idle): once more elsewhere.
+        if (err instanceof NotStarted && attempt < 2 && !ref.reason) continue;
+        if (err instanceof NotStarted) throw new SandboxInfraError(err.message);
+        throw err;
+      }
+    }
+  }
+
+  type Outcome = { kind: 'exit'; exit: AgentExit } | { kind: 'gone'; reason: string };
+
+  async function runOn(lease: Lease, req: ExecRequest, files: SandboxFile[], ref: StopRef): Promise<ExecResult> {
+    const { agent } = lease;
+    const { limits } = req;
+    const log = opts.log.child({ runId: req.runId, containerId: agent.id.slice(0, 12) });
+    if (ref.reason) {
+      discard(agent);
+      return notStarted(ref.reason);
+    }
+    if (!agent.isReady) {
+      discard(agent);
+      throw new NotStarted('sandbox container died before its run');
+    }
+    const collector = new OutputCollector(
+      limits.outputBytes,
+      (stream, text) => {
+        try {
+          req.onOutput?.(stream, text);
+        } catch (err) {
+          log.warn({ err }, 'onOutput threw');
+        }
+      },
+      () => stop(ref, 'output_limit'),
+    );
+    let started = false;
+    let settle!: (o: Outcome) => void;
+    const outcome = new Promise<Outcome>((resolve) => (settle = resolve));
+    const keep = req.reuseKey !== undefined;
+    agent.send(
+      encodeRunFrame({
+        files,
+        argv: LANGUAGE_SPECS[req.language].argv,
+        stdin: req.stdin,
+        timeoutMs: limits.timeoutMs,
+        graceMs: BACKSTOP_GRACE_MS,
+        keep,
+      }),
+      {
+        onStarted: () => (started = true),
+        onOutput: (stream, data) => collector.write(stream, data),
+        onExit: (exit) => settle({ kind: 'exit', exit }),
+        onGone: (reason) => settle({ kind: 'gone', reason }),
+      },
+    );
+    const t0 = performance.now();
+    ref.kill = () => {
+      agent.kill().catch((err) => log.warn({ err }, 'kill failed'));
+    };
+    const timer = setTimeout(() => stop(ref, 'timeout'), limits.timeoutMs);
+    if (ref.reason) ref.kill(); // stopped while we were sending
+    let result: Outcome;
+    try {
+      result = await outcome;
+    } finally {
+      clearTimeout(timer);
+    }
+    const elapsed = performance.now() - t0;
+
+    if (ref.reason) {
+      // We killed it: output that was in flight may still arrive; then it's gone.
+      let drainTimer: NodeJS.Timeout | undefined;
+      await Promise.race([agent.died, new Promise((r) => (drainTimer = setTimeout(r, DRAIN_MS)))]);
+      clearTimeout(drainTimer);
+      discard(agent);
+      const { stdout, stderr, truncated } = collector.finish();
+      const exitCode = result.kind === 'exit' ? result.exit.exitCode : 137;
+      return { exitCode, signal: signalFromExitCode(exitCode), stdout, stderr, truncated, wallMs: Math.round(elapsed), verdict: ref.reason };
+    }
+
+    if (result.kind === 'gone') {
+      // Died without an exit frame: OOM-killed agent, killed from outside, agent failure.
+      const state = await agent.handle.inspect().catch(() => null);
+      discard(agent);
+      if (state?.oomKilled) {
+        const { stdout, stderr, truncated } = collector.finish();
+        return { exitCode: 137, signal: 'SIGKILL', stdout, stderr, truncated, wallMs: Math.round(elapsed), verdict: 'memory_exceeded' };
+      }
+      if (!started) throw new NotStarted(`sandbox container died before the run started: ${result.reason}`);
+      throw new SandboxInfraError(`sandbox container died during the run: ${result.reason}`);
+    }
+
+    const { exit } = result;
+    // Kept: back to the key once the agent has wiped it (retired if that fails).
+    if (keep) reuse.keepAfterWipe(req.reuseKey!, agent, agent.whenReady(WIPE_TIMEOUT_MS));
+    else discard(agent, { exiting: true });
+    const out = collector.finish();
+    const oom = (exit.oomKills ?? 0) > 0;
+    const memoryPeakBytes = exit.memPeak !== null && (agent.runs === 1 || exit.memPeakRose) ? exit.memPeak : undefined;
+    log.debug({ exitCode: exit.exitCode, source: lease.source }, 'sandbox run finished');
+    return {
+      exitCode: exit.exitCode,
+      signal: signalFromExitCode(exit.exitCode),
+      stdout: out.stdout,
+      stderr: out.stderr,
+      truncated: out.truncated,
+      wallMs: Math.round(exit.wallNs / 1e6),
+      cpuMs: Math.round(exit.cpuNs / 1e6),
+      ...(memoryPeakBytes !== undefined ? { memoryPeakBytes } : {}),
+      verdict: classify(null, oom, exit.exitCode, exit.backstop),
+    };
+  }
+
+  function stop(ref: StopRef, reason: StopReason): void {
     if (ref.reason) return; // the first reason wins
     ref.reason = reason;
+    ref.abort.abort();
     ref.kill();
   }
 
@@ -217,13 +405,13 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       checkLimits(req.limits);
       const language = LANGUAGE_SPECS[req.language];
       if (!language) throw new ValidationError(`unknown language ${String(req.language)}`);
-      const frame = encodeBootFrame(planFiles(req.language, req.code, req.files), language.argv, req.stdin);
+      const files = planFiles(req.language, req.code, req.files);
       if (req.signal?.aborted) return notStarted('killed');
 
-      const ref: { reason: StopReason | null; kill: () => void } = { reason: null, kill: () => {} };
+      const ref: StopRef = { reason: null, kill: () => {}, abort: new AbortController() };
       const onAbort = () => stop(ref, 'killed');
       req.signal?.addEventListener('abort', onAbort, { once: true });
-      const done = execute(req, frame, ref);
+      const done = execute(req, files, ref);
       const entry: LiveRun = { stop: (reason) => stop(ref, reason), done: done.catch(() => {}) };
       live.add(entry);
       try {
@@ -234,37 +422,34 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       }
     },
 
+    stats(): SandboxStats {
+      return {
+        pool: pool?.stats() ?? { ready: 0, creating: 0, waiting: 0, failures: 0 },
+        reuseIdle: reuse.size,
+        containers: janitor.size,
+      };
+    },
+
     close(): Promise<void> {
       closing ??= (async () => {
+        // Order: no new containers, kill runs in flight, then remove everything we made.
+        const poolClosed = pool?.close();
         for (const r of live) r.stop('killed');
         await Promise.all([...live].map((r) => r.done));
-        // Whatever a run could not remove.
-        await Promise.all(
-          [...containers].map((id) =>
-            docker
-              .container(id)
-              .remove()
-              .then(() => containers.delete(id))
-              .catch((err) => opts.log.error({ err, containerId: id }, 'could not remove sandbox container')),
-          ),
-        );
+        await poolClosed;
+        await reuse.close();
+        await janitor.removeAll();
       })();
       return closing;
     },
   };
 }
 
-/** Our own stop reason wins; then the kernel's OOM kill; then the exit code. */
-export function classify(
-  stopReason: StopReason | null,
-  oomKilled: boolean,
-  exitCode: number,
-  wallMs: number,
-  timeoutMs: number,
-): Verdict {
+/** Our own stop reason wins; then the kernel's OOM kill; then the agent's backstop; then the exit code. */
+export function classify(stopReason: StopReason | null, oomKilled: boolean, exitCode: number, backstop: boolean): Verdict {
   if (stopReason) return stopReason;
   if (oomKilled && exitCode !== 0) return 'memory_exceeded';
-  // The in-container backstop (`timeout -s KILL`) fired before our timer could.
-  if (exitCode === 137 && wallMs >= timeoutMs) return 'timeout';
+  // The agent's backstop fired before our timer could (we were not listening).
+  if (backstop) return 'timeout';
   return exitCode === 0 ? 'ok' : 'runtime_error';
 }

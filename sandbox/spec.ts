@@ -1,8 +1,9 @@
 /**
  * The hardened container spec: a pure function from (image, owner, run, limits)
  * to the Docker Engine API `ContainerCreate` body. Nothing here talks to Docker,
- * so the runner and (later) the warm pool share one definition of "hardened",
- * and test/sandbox/spec.test.ts checks it field by field against `inspect`.
+ * so the cold path, the warm pool and warm reuse share one definition of
+ * "hardened", and test/sandbox/spec.test.ts checks it field by field against
+ * `inspect` of a container made by each.
  *
  * Every field that matters is explicit: Docker's defaults are not a sandbox.
  */
@@ -25,8 +26,8 @@ export const DEFAULT_SCOPE = 'default';
 export const SANDBOX_UID = 10001;
 export const SANDBOX_GID = 10001;
 export const WORKDIR = '/workspace';
-/** The in-image bootstrap that receives files + argv on stdin (see protocol.ts). */
-export const BOOT_SCRIPT = '/opt/paddock/boot.py';
+/** The in-image agent, PID 1 of every sandbox container (see protocol.ts). */
+export const AGENT_SCRIPT = '/opt/paddock/agent.py';
 
 /**
  * The whole environment of a sandboxed program. Fixed: nothing from the host's
@@ -42,19 +43,19 @@ export const SANDBOX_ENV: readonly string[] = [
 ];
 
 /**
- * Processes the wrapper itself needs (docker-init and `timeout`); added to the
- * run's pids limit so the program gets exactly `limits.pids`.
+ * Processes the wrapper itself needs (the agent); added to the run's pids limit
+ * so the program gets exactly `limits.pids`.
  */
-export const PIDS_OVERHEAD = 2;
+export const PIDS_OVERHEAD = 1;
 
 /** Open files per process (RLIMIT_NOFILE). */
 export const NOFILE_LIMIT = 256;
 
 /**
- * How long the in-container `timeout -s KILL` waits beyond the run's wall-clock
- * budget. The worker kills at the budget; this backstop only fires when the
- * worker could not (crashed, lost the Docker connection), so no container can
- * outlive its budget by more than this.
+ * How long the agent's own backstop waits beyond the run's wall-clock budget
+ * (counted from the run's frame, not the container's start). The worker kills at
+ * the budget; the backstop only fires when the worker could not (crashed, lost
+ * the Docker connection), so no run outlives its budget by more than this.
  */
 export const BACKSTOP_GRACE_MS = 2000;
 
@@ -111,6 +112,7 @@ export interface ContainerSpec {
 export interface SpecInput {
   image: string;
   ownerId: string;
+  /** The run, or `pool-…` for a container made before its run is known. */
   runId: string;
   /** See LABEL_SCOPE. Default DEFAULT_SCOPE. */
   scope?: string;
@@ -121,6 +123,11 @@ export interface SpecInput {
   fileSizeMb: number;
   /** OCI runtime, e.g. 'runsc'; Docker's default when absent. */
   runtime?: string;
+  /**
+   * The agent exits (and the container ends) after this long without a run:
+   * the backstop for a worker that vanished while its pool containers waited.
+   */
+  idleExitMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -130,15 +137,30 @@ function nameSafe(s: string): string {
   return s.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 64);
 }
 
-/** The command: the bootstrap under a hard kill-after backstop (see BACKSTOP_GRACE_MS). */
-export function bootCommand(timeoutMs: number): string[] {
-  const seconds = ((timeoutMs + BACKSTOP_GRACE_MS) / 1000).toFixed(3);
-  return ['/usr/bin/timeout', '-s', 'KILL', `${seconds}s`, '/usr/bin/python3', '-I', '-S', BOOT_SCRIPT];
+/** The command: the agent, which waits for its run on stdin (see protocol.ts). */
+export function agentCommand(idleExitMs: number): string[] {
+  return ['/usr/bin/python3', '-I', '-S', AGENT_SCRIPT, '--idle-exit-ms', String(Math.round(idleExitMs))];
+}
+
+/**
+ * The cgroup limits of `limits`, as `docker update` takes them: a warm container
+ * made with the server maxima is brought down to a run's lower limits with
+ * exactly the values `buildContainerSpec` would have used.
+ */
+export function resourceUpdate(limits: Pick<SandboxLimits, 'memoryMb' | 'cpus' | 'pids'>): {
+  Memory: number;
+  MemorySwap: number;
+  NanoCpus: number;
+  PidsLimit: number;
+} {
+  const memory = Math.floor(limits.memoryMb * MiB);
+  // MemorySwap equal to Memory: no swap at all.
+  return { Memory: memory, MemorySwap: memory, NanoCpus: Math.round(limits.cpus * 1e9), PidsLimit: limits.pids + PIDS_OVERHEAD };
 }
 
 export function buildContainerSpec(input: SpecInput): ContainerSpec {
   const { limits } = input;
-  const memory = Math.floor(limits.memoryMb * MiB);
+  const resources = resourceUpdate(limits);
   const tmpfsBytes = Math.floor(input.tmpfsMb * MiB);
   const fsize = Math.floor(input.fileSizeMb * MiB);
   const tmpfsOwner = `uid=${SANDBOX_UID},gid=${SANDBOX_GID}`;
@@ -148,7 +170,7 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
     Image: input.image,
     // Entrypoint is reset so an image's ENTRYPOINT can never wrap our command.
     Entrypoint: [],
-    Cmd: bootCommand(limits.timeoutMs),
+    Cmd: agentCommand(input.idleExitMs),
     User: `${SANDBOX_UID}:${SANDBOX_GID}`,
     WorkingDir: WORKDIR,
     Env: [...SANDBOX_ENV],
@@ -160,8 +182,8 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
     },
     Hostname: 'sandbox',
     NetworkDisabled: true,
-    // stdin carries the boot frame then the user's stdin; closing our side of
-    // the attach closes the program's stdin (StdinOnce).
+    // stdin carries run frames (protocol.ts). StdinOnce: when the worker's
+    // attach connection closes, the agent reads EOF and ends the container.
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,
@@ -186,11 +208,11 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
       IpcMode: 'private',
       // The program sees its own cgroup as /, not the host's cgroup paths.
       CgroupnsMode: 'private',
-      PidsLimit: limits.pids + PIDS_OVERHEAD,
-      Memory: memory,
+      PidsLimit: resources.PidsLimit,
+      Memory: resources.Memory,
       // Equal to Memory: no swap at all.
-      MemorySwap: memory,
-      NanoCpus: Math.round(limits.cpus * 1e9),
+      MemorySwap: resources.MemorySwap,
+      NanoCpus: resources.NanoCpus,
       OomKillDisable: false,
       // Under host memory pressure the kernel should pick sandboxes first.
       OomScoreAdj: 500,
@@ -202,12 +224,16 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
       Binds: [],
       Mounts: [],
       Devices: [],
-      // We inspect the exit state (OOMKilled, ExitCode) before removing ourselves.
+      // We remove it ourselves (off the hot path), after inspecting if need be.
       AutoRemove: false,
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
-      // docker-init (tini) as PID 1 reaps zombies (fork bombs) and ends the
-      // container as soon as the program's process tree root exits.
-      Init: true,
+      // No docker-init: the agent is PID 1. It reaps zombies (fork bombs), kills
+      // every process of a run when the run's root process exits, and — being
+      // init of the PID namespace and non-dumpable — can be neither signalled
+      // nor ptraced by the program, nor have its stdio (/proc/1/fd) opened.
+      // docker-init would hold the container's stdio in a process the program
+      // can open, letting it forge the agent's frames.
+      Init: false,
       // Output is streamed over the attach; don't also write floods to host disk.
       LogConfig: { Type: 'none', Config: {} },
       PublishAllPorts: false,

@@ -61,11 +61,13 @@ export interface ExecResult {
 
 export interface Sandbox {
   /**
-   * Runs one program in a fresh hardened container and always removes it.
-   * User-program outcomes (crash, timeout, OOM, flood) are results; only Docker
-   * failures throw, as `SandboxInfraError`.
+   * Runs one program in a hardened container that runs nothing else: a fresh,
+   * single-use one (pre-started by the warm pool, or created on demand) that is
+   * always removed, or — only with `reuseKey` — that key's warm container, wiped
+   * between runs. User-program outcomes (crash, timeout, OOM, flood) are results;
+   * only Docker failures throw, as `SandboxInfraError`.
    */
   run(request: ExecRequest): Promise<ExecResult>;
-  /** Kills and removes every container this instance started. Idempotent. */
+  /** Kills runs in flight and removes every container this instance created (pool and reuse included). Idempotent. */
   close(): Promise<void>;
 }

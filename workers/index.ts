@@ -60,6 +60,20 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       scope: config.QUEUE_PREFIX,
       runtime: config.SANDBOX_RUNTIME,
       tmpfsMb: config.SANDBOX_TMPFS_MB,
+      pool: {
+        size: config.SANDBOX_POOL_SIZE,
+        // Pool containers get the maxima; a run asking for less is lowered before it starts.
+        limits: {
+          timeoutMs: config.SANDBOX_MAX_TIMEOUT_MS,
+          memoryMb: config.SANDBOX_MAX_MEMORY_MB,
+          cpus: config.SANDBOX_MAX_CPUS,
+          pids: config.SANDBOX_MAX_PIDS,
+          outputBytes: config.SANDBOX_MAX_OUTPUT_BYTES,
+        },
+        refillConcurrency: config.SANDBOX_POOL_REFILL_CONCURRENCY,
+        maxIdleMs: config.SANDBOX_POOL_MAX_IDLE_MS,
+      },
+      reuse: { idleMs: config.SANDBOX_REUSE_IDLE_MS, maxIdle: config.SANDBOX_REUSE_MAX_IDLE },
       log: log.child({ component: 'sandbox' }),
     });
     closer.add('sandbox', () => sandbox.close());

@@ -3,7 +3,7 @@
 # Debian rootfs with the language runtimes, then `docker import` it under the tag
 # the code uses.
 #
-#   docker/sandbox/build-offline.sh [TAG]      (default: paddock-sandbox:v1)
+#   docker/sandbox/build-offline.sh [TAG]      (default: paddock-sandbox:v2)
 #
 # Two stages, each skipped when already done:
 #   1. base: debootstrap + sandbox user + shrinking, kept as a tarball in
@@ -19,7 +19,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-tag=${1:-${SANDBOX_IMAGE:-paddock-sandbox:v1}}
+tag=${1:-${SANDBOX_IMAGE:-paddock-sandbox:v2}}
 suite=${DEBIAN_SUITE:-bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=python3,nodejs,bash,coreutils,procps

@@ -21,6 +21,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     SANDBOX_MAX_TIMEOUT_MS: '5000',
     SANDBOX_MAX_MEMORY_MB: '128',
     SHUTDOWN_GRACE_MS: '2000',
+    // The pool path is the production path; one ready container keeps Docker's work per test system small.
+    SANDBOX_POOL_SIZE: '1',
     ...overrides,
   };
 }

@@ -1,11 +1,13 @@
 /** Shared by the sandbox suites: real Docker, a unique owner per suite, leak checks. */
 import { randomUUID } from 'node:crypto';
+import { silentLogger } from '../../core/logger';
+import { createSandbox, type PooledSandbox, type SandboxEvent, type SandboxOptions } from '../../sandbox';
 import { createDockerClient } from '../../sandbox/docker';
 import { LABEL_OWNER, LABEL_RUN } from '../../sandbox/spec';
 import type { SandboxLimits } from '../../sandbox/types';
 
 export const SOCKET = '/var/run/docker.sock';
-export const IMAGE = 'paddock-sandbox:v1';
+export const IMAGE = 'paddock-sandbox:v2';
 
 export const docker = createDockerClient(SOCKET);
 
@@ -27,6 +29,10 @@ export async function containersOfOwner(ownerId: string): Promise<string[]> {
 
 export async function containersOfRun(runId: string): Promise<string[]> {
   return (await docker.listContainers([`${LABEL_RUN}=${runId}`])).map((c) => c.id);
+}
+
+export async function containerExists(id: string): Promise<boolean> {
+  return (await docker.listContainers(['paddock.sandbox=1'])).some((c) => c.id === id);
 }
 
 export interface Deferred<T> {
@@ -59,4 +65,77 @@ export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
       queue.shift()?.();
     }
   };
+}
+
+/**
+ * Follows a sandbox's diagnostic events, so tests can tell which container
+ * served a run and wait (on promises, not sleeps) for pool refills and removals.
+ */
+export class SandboxWatcher {
+  readonly events: SandboxEvent[] = [];
+  private readonly assigned = new Map<string, { containerId: string; source: string }>();
+  private readonly removedIds = new Set<string>();
+  private readonly waiters: { test: () => boolean; resolve: () => void }[] = [];
+
+  readonly onEvent = (e: SandboxEvent): void => {
+    this.events.push(e);
+    if (e.type === 'assigned') this.assigned.set(e.runId, { containerId: e.containerId, source: e.source });
+    if (e.type === 'removed') this.removedIds.add(e.containerId);
+    for (const w of [...this.waiters]) {
+      if (w.test()) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+
+  /** The container the run was (last) given, and where it came from. */
+  containerOf(runId: string): { containerId: string; source: string } {
+    const a = this.assigned.get(runId);
+    if (!a) throw new Error(`no container was assigned to ${runId}`);
+    return a;
+  }
+
+  /** Container ids that became ready in the pool, in order. */
+  readyIds(): string[] {
+    return this.events.filter((e) => e.type === 'ready').map((e) => e.containerId);
+  }
+
+  /** Resolves once `test` holds (checked now and after every event). */
+  until(test: () => boolean): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+
+  removed(containerId: string): Promise<void> {
+    return this.until(() => this.removedIds.has(containerId));
+  }
+
+  /** Resolves when `n` more pool containers than now have become ready. */
+  moreReady(n: number): Promise<void> {
+    const target = this.readyIds().length + n;
+    return this.until(() => this.readyIds().length >= target);
+  }
+}
+
+type TestSandboxOptions = Omit<Partial<SandboxOptions>, 'pool'> & {
+  ownerId: string;
+  pool?: Partial<NonNullable<SandboxOptions['pool']>> & { size: number };
+};
+
+/** A sandbox on the test image and scope, with a watcher attached. */
+export function testSandbox(opts: TestSandboxOptions): { sandbox: PooledSandbox; watch: SandboxWatcher } {
+  const watch = new SandboxWatcher();
+  const { pool, ...rest } = opts;
+  const sandbox = createSandbox({
+    image: IMAGE,
+    socketPath: SOCKET,
+    scope: TEST_SCOPE,
+    tmpfsMb: 16,
+    log: silentLogger(),
+    onEvent: watch.onEvent,
+    ...rest,
+    ...(pool ? { pool: { limits: { ...BASE_LIMITS, memoryMb: 256 }, ...pool } } : {}),
+  });
+  return { sandbox, watch };
 }

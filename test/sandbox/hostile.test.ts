@@ -1,10 +1,12 @@
 /**
  * Table-driven over test/fixtures/hostile: every hostile program must end with
- * its expected verdict, and leave no container behind.
+ * its expected verdict, and leave no container behind — on the production path
+ * (a warm pool container, lowered to the fixture's limits before the run) and
+ * with opt-in warm reuse (containers shared by the fixtures one after another,
+ * wiped in between). A cold container runs the same agent with the same spec
+ * (spec.test.ts inspects one); sandbox.test.ts and pool.test.ts run cold ones.
  */
-import { createSandbox } from '../../sandbox';
-import type { ExecResult, Sandbox } from '../../sandbox/types';
-import { silentLogger } from '../../core/logger';
+import type { ExecResult, PooledSandbox } from '../../sandbox';
 import {
   fixtures,
   HOSTILE_LIMITS,
@@ -13,23 +15,32 @@ import {
   TEST_SECRET_VALUE,
   type FixtureExpectation,
 } from '../fixtures/hostile';
-import { containersOfOwner, containersOfRun, IMAGE, limiter, SOCKET, TEST_SCOPE, uniqueId } from './helpers';
+import { containersOfOwner, limiter, testSandbox, uniqueId, type SandboxWatcher } from './helpers';
 
 // A secret in the worker's own environment: it must never reach a sandbox.
 process.env[TEST_SECRET_NAME] = TEST_SECRET_VALUE;
 
-const ownerId = uniqueId('test-hostile');
-// Concurrent tests start before beforeAll hooks settle, so the sandbox is made lazily.
-let sandbox: Sandbox | undefined;
-const getSandbox = () =>
-  (sandbox ??= createSandbox({ image: IMAGE, socketPath: SOCKET, scope: TEST_SCOPE, ownerId, tmpfsMb: HOSTILE_TMPFS_MB, log: silentLogger() }));
+const MODES = ['pool', 'reuse'] as const;
+type Mode = (typeof MODES)[number];
+
+const owners = Object.fromEntries(MODES.map((m) => [m, uniqueId(`test-hostile-${m}`)])) as Record<Mode, string>;
+const made: Partial<Record<Mode, { sandbox: PooledSandbox; watch: SandboxWatcher }>> = {};
+// Concurrent tests start before beforeAll hooks settle, so sandboxes are made lazily.
+function sandboxFor(mode: Mode) {
+  return (made[mode] ??= testSandbox({
+    ownerId: owners[mode],
+    tmpfsMb: HOSTILE_TMPFS_MB,
+    // Pool containers get more than any fixture asks for, so every pool run is lowered first.
+    pool: { size: 2, limits: { ...HOSTILE_LIMITS, memoryMb: 256, cpus: 1, pids: 64 } },
+  }));
+}
 // Four at a time: CPU-bound fixtures use half a core each on a 2-core host.
 const slot = limiter(4);
 
 afterAll(async () => {
-  await sandbox?.close();
+  await Promise.all(Object.values(made).map((m) => m.sandbox.close()));
   delete process.env[TEST_SECRET_NAME];
-  expect(await containersOfOwner(ownerId)).toEqual([]);
+  for (const owner of Object.values(owners)) expect(await containersOfOwner(owner)).toEqual([]);
 });
 
 function checkExpectation(r: ExecResult, e: FixtureExpectation): void {
@@ -53,18 +64,23 @@ function checkExpectation(r: ExecResult, e: FixtureExpectation): void {
   e.check?.(r);
 }
 
-test.concurrent.each(fixtures.map((f) => [f.name, f] as const))('%s', async (_name, f) => {
-  const runId = uniqueId('hostile');
-  const result = await slot(() =>
-    getSandbox().run({
-      runId,
-      language: f.language,
-      code: f.code,
-      files: f.files,
-      stdin: f.stdin,
-      limits: { ...HOSTILE_LIMITS, ...f.limits },
-    }),
-  );
-  checkExpectation(result, f.expect);
-  expect(await containersOfRun(runId)).toEqual([]);
+describe.each(MODES)('%s', (mode) => {
+  test.concurrent.each(fixtures.map((f) => [f.name, f] as const))('%s', async (_name, f) => {
+    const { sandbox, watch } = sandboxFor(mode);
+    const runId = uniqueId('hostile');
+    const result = await slot(() =>
+      sandbox.run({
+        runId,
+        language: f.language,
+        code: f.code,
+        files: f.files,
+        stdin: f.stdin,
+        limits: { ...HOSTILE_LIMITS, ...f.limits },
+        ...(mode === 'reuse' ? { reuseKey: 'hostile-owner' } : {}),
+      }),
+    );
+    checkExpectation(result, f.expect);
+    // Single-use containers are removed (in the background, right after the result).
+    if (mode === 'pool') await watch.removed(watch.containerOf(runId).containerId);
+  });
 });

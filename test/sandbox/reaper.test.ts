@@ -19,11 +19,12 @@ async function makeContainer(
     limits,
     tmpfsMb: 4,
     fileSizeMb: 4,
+    idleExitMs: 60_000,
   });
   if (opts.withoutOwner) delete spec.Labels[LABEL_OWNER];
   const c = await docker.createContainer(spec);
   created.push(c.id);
-  // Started, the bootstrap waits on stdin that never comes: a live orphan.
+  // Started, the agent waits for a run that never comes: a live orphan.
   if (opts.start) await c.start();
   return c.id;
 }

@@ -1,19 +1,22 @@
-/** The Sandbox contract against real Docker: languages, stdin, files, limits, abort, close. */
+/**
+ * The Sandbox contract against real Docker, on the production path (a warm
+ * pool, as workers run it): languages, stdin, files, limits, abort, close.
+ */
 import { SandboxInfraError, ValidationError } from '../../core/errors';
-import { silentLogger } from '../../core/logger';
-import { createSandbox } from '../../sandbox';
-import type { ExecRequest, Sandbox } from '../../sandbox/types';
-import { BASE_LIMITS, containersOfOwner, containersOfRun, deferred, IMAGE, SOCKET, TEST_SCOPE, uniqueId } from './helpers';
+import type { PooledSandbox } from '../../sandbox';
+import type { ExecRequest } from '../../sandbox/types';
+import { BASE_LIMITS, containersOfOwner, containersOfRun, deferred, SOCKET, testSandbox, uniqueId, type SandboxWatcher } from './helpers';
 
 const ownerId = uniqueId('test-sandbox');
-let sandbox: Sandbox;
+let sandbox: PooledSandbox;
+let watch: SandboxWatcher;
 
 function req(partial: Partial<ExecRequest> & Pick<ExecRequest, 'language' | 'code'>): ExecRequest {
   return { runId: uniqueId('run'), limits: BASE_LIMITS, ...partial };
 }
 
 beforeAll(() => {
-  sandbox = createSandbox({ image: IMAGE, socketPath: SOCKET, scope: TEST_SCOPE, ownerId, tmpfsMb: 16, log: silentLogger() });
+  ({ sandbox, watch } = testSandbox({ ownerId, pool: { size: 2 } }));
 });
 
 afterAll(async () => {
@@ -115,6 +118,7 @@ describe('stdin and files', () => {
       await expect(sandbox.run({ ...req({ language: 'python', code: 'pass' }), runId, files: [{ path, content: 'x' }] })).rejects.toBeInstanceOf(
         ValidationError,
       );
+      expect(() => watch.containerOf(runId)).toThrow(/no container/);
       expect(await containersOfRun(runId)).toEqual([]);
     },
   );
@@ -145,6 +149,7 @@ describe('limits', () => {
     const r = await sandbox.run(req({ language: 'bash', code: 'echo started; sleep 100; echo never', limits }));
     expect(r).toMatchObject({ verdict: 'timeout', stdout: 'started\n', exitCode: 137, signal: 'SIGKILL' });
     expect(r.wallMs).toBeGreaterThanOrEqual(1000);
+    expect(Object.keys(r).sort()).toEqual(['exitCode', 'signal', 'stderr', 'stdout', 'truncated', 'verdict', 'wallMs']);
   });
 
   test('memory beyond the limit is an OOM kill, not a timeout', async () => {
@@ -167,7 +172,7 @@ describe('limits', () => {
 });
 
 describe('abort', () => {
-  test('aborting kills the container: verdict killed, container gone within 2 s', async () => {
+  test('aborting kills the container: verdict killed, container removed', async () => {
     const ready = deferred();
     const controller = new AbortController();
     const runId = uniqueId('abort');
@@ -178,27 +183,24 @@ describe('abort', () => {
       onOutput: (_s, chunk) => chunk.includes('ready') && ready.resolve(),
     });
     await ready.promise;
-    const abortedAt = performance.now();
     controller.abort();
     const r = await running;
-    const containers = await containersOfRun(runId);
-    expect(performance.now() - abortedAt).toBeLessThan(2000);
     expect(r).toMatchObject({ verdict: 'killed', stdout: 'ready\n' });
-    expect(containers).toEqual([]);
+    await watch.removed(watch.containerOf(runId).containerId);
   });
 
   test('an already aborted signal runs nothing', async () => {
     const runId = uniqueId('preaborted');
     const r = await sandbox.run({ ...req({ language: 'bash', code: 'echo hi' }), runId, signal: AbortSignal.abort() });
     expect(r).toMatchObject({ verdict: 'killed', exitCode: null, stdout: '' });
-    expect(await containersOfRun(runId)).toEqual([]);
+    expect(() => watch.containerOf(runId)).toThrow(/no container/);
   });
 });
 
 describe('close', () => {
   test('close() kills runs in flight (verdict killed), removes their containers, and is idempotent', async () => {
     const owner = uniqueId('test-close');
-    const sb = createSandbox({ image: IMAGE, socketPath: SOCKET, scope: TEST_SCOPE, ownerId: owner, tmpfsMb: 16, log: silentLogger() });
+    const { sandbox: sb } = testSandbox({ ownerId: owner, pool: { size: 2 } });
     const readies = [deferred(), deferred()];
     const runs = readies.map((ready) =>
       sb.run(req({ language: 'bash', code: 'echo ready; sleep 100', onOutput: (_s, c) => c.includes('ready') && ready.resolve() })),
@@ -218,14 +220,14 @@ describe('close', () => {
 describe('infrastructure failures throw SandboxInfraError', () => {
   test('missing image (never pulled)', async () => {
     const owner = uniqueId('test-noimage');
-    const sb = createSandbox({ image: 'paddock-no-such-image:v0', socketPath: SOCKET, scope: TEST_SCOPE, ownerId: owner, tmpfsMb: 16, log: silentLogger() });
+    const { sandbox: sb } = testSandbox({ image: 'paddock-no-such-image:v0', ownerId: owner });
     await expect(sb.run(req({ language: 'bash', code: 'true' }))).rejects.toBeInstanceOf(SandboxInfraError);
     await sb.close();
     expect(await containersOfOwner(owner)).toEqual([]);
   });
 
   test('unreachable Docker socket', async () => {
-    const sb = createSandbox({ image: IMAGE, socketPath: '/nonexistent/docker.sock', scope: TEST_SCOPE, ownerId: uniqueId('x'), tmpfsMb: 16, log: silentLogger() });
+    const { sandbox: sb } = testSandbox({ socketPath: '/nonexistent/docker.sock', ownerId: uniqueId('x'), pool: { size: 1 } });
     await expect(sb.run(req({ language: 'bash', code: 'true' }))).rejects.toBeInstanceOf(SandboxInfraError);
     await sb.close();
   });

@@ -1,8 +1,8 @@
-/** Pure pieces of the sandbox: demuxing, the output cap, the boot frame, verdicts. */
+/** Pure pieces of the sandbox: demuxing, the output cap, the agent protocol, verdicts. */
 import { ValidationError } from '../../core/errors';
 import { preciseDurationMs } from '../../sandbox/docker';
 import { Demuxer, OutputCollector, type StreamName } from '../../sandbox/output';
-import { encodeBootFrame, normaliseFilePath, planFiles } from '../../sandbox/protocol';
+import { AgentFrameParser, encodeRunFrame, normaliseFilePath, planFiles, ProtocolError, type AgentFrame } from '../../sandbox/protocol';
 import { classify, signalFromExitCode } from '../../sandbox/runner';
 
 function frame(type: number, payload: Buffer): Buffer {
@@ -59,16 +59,65 @@ describe('OutputCollector', () => {
   });
 });
 
-describe('boot frame and paths', () => {
-  test('frame = u32 length + JSON header + stdin', () => {
-    const buf = encodeBootFrame([{ path: 'main.py', content: 'print(1)' }], ['/usr/bin/python3', 'main.py'], 'in');
-    const n = buf.readUInt32BE(0);
-    expect(JSON.parse(buf.subarray(4, 4 + n).toString())).toEqual({
-      v: 1,
-      files: [{ path: 'main.py', content: 'print(1)' }],
+describe('agent protocol and paths', () => {
+  test('run frame = u32 length + binary header + stdin (its length in the header)', () => {
+    const buf = encodeRunFrame({
+      files: [{ path: 'main.py', content: 'print("€")' }],
       argv: ['/usr/bin/python3', 'main.py'],
+      stdin: 'in €',
+      timeoutMs: 500,
+      graceMs: 2000,
+      keep: true,
     });
-    expect(buf.subarray(4 + n).toString()).toBe('in');
+    const n = buf.readUInt32BE(0);
+    const h = buf.subarray(4, 4 + n);
+    let at = 0;
+    const int = (bytes: number) => ((at += bytes), h.readUIntBE(at - bytes, bytes));
+    const str = () => {
+      const len = int(4);
+      return h.subarray(at, (at += len)).toString('utf8');
+    };
+    expect([int(1), int(4), int(4), int(1), int(4)]).toEqual([2, 500, 2000, 1, 6]);
+    expect(Array.from({ length: int(2) }, str)).toEqual(['/usr/bin/python3', 'main.py']);
+    expect(Array.from({ length: int(4) }, () => [str(), str()])).toEqual([['main.py', 'print("€")']]);
+    expect(at).toBe(n);
+    expect(buf.subarray(4 + n).toString()).toBe('in €');
+  });
+
+  const agentFrame = (type: string, payload: string | Buffer) => {
+    const body = Buffer.from(payload);
+    const head = Buffer.alloc(5);
+    head.write(type, 0, 'latin1');
+    head.writeUInt32BE(body.length, 1);
+    return Buffer.concat([head, body]);
+  };
+  const exit = { exitCode: 0, signal: null, wallNs: 1, cpuNs: 2, oomKills: 0, memPeak: 3, memPeakRose: true, backstop: false };
+  const agentStream = Buffer.concat([
+    agentFrame('R', '{"v":2,"pid":1}'),
+    agentFrame('S', '{"pid":7}'),
+    agentFrame('O', 'hello '),
+    agentFrame('E', Buffer.alloc(0)),
+    agentFrame('O', 'wörld'),
+    agentFrame('X', JSON.stringify(exit)),
+  ]);
+
+  test.each([1, 2, 4, 5, 6, 1000])('agent frames split into %i-byte chunks parse whole and in order', (size) => {
+    const frames: AgentFrame[] = [];
+    const p = new AgentFrameParser((f) => frames.push(f));
+    for (let i = 0; i < agentStream.length; i += size) p.push(agentStream.subarray(i, i + size));
+    expect(frames.map((f) => f.type)).toEqual(['ready', 'started', 'stdout', 'stderr', 'stdout', 'exit']);
+    const out = frames.flatMap((f) => (f.type === 'stdout' ? [f.data] : []));
+    expect(Buffer.concat(out).toString()).toBe('hello wörld');
+    expect(frames.at(-1)).toEqual({ type: 'exit', exit });
+  });
+
+  test.each([
+    ['an unknown type', agentFrame('Z', '{}')],
+    ['a JSON frame that is not an object', agentFrame('X', '42')],
+    ['an oversized frame', Buffer.from([0x4f, 0xff, 0xff, 0xff, 0xff])],
+  ])('%s is a protocol error', (_name, bytes) => {
+    const p = new AgentFrameParser(() => {});
+    expect(() => p.push(bytes)).toThrow(ProtocolError);
   });
 
   test.each([
@@ -92,19 +141,17 @@ describe('boot frame and paths', () => {
 
 describe('verdicts', () => {
   test.each([
-    [null, false, 0, 'ok'],
-    [null, false, 1, 'runtime_error'],
-    [null, true, 137, 'memory_exceeded'],
-    [null, false, 137, 'runtime_error'], // SIGKILL from inside, before the budget
-    ['timeout', false, 137, 'timeout'],
-    ['output_limit', false, 137, 'output_limit'],
-    ['killed', true, 137, 'killed'], // our reason was first
-  ] as const)('stop=%p oom=%p exit=%p → %p', (stop, oom, code, verdict) => {
-    expect(classify(stop, oom, code, 100, 1000)).toBe(verdict);
-  });
-
-  test('SIGKILL at or past the budget without our kill is the in-container backstop: timeout', () => {
-    expect(classify(null, false, 137, 3000, 1000)).toBe('timeout');
+    [null, false, 0, false, 'ok'],
+    [null, false, 1, false, 'runtime_error'],
+    [null, true, 137, false, 'memory_exceeded'],
+    [null, true, 0, false, 'ok'], // an OOM kill of a helper process; the program still succeeded
+    [null, false, 137, false, 'runtime_error'], // SIGKILL from inside, before the budget
+    [null, false, 137, true, 'timeout'], // the agent's backstop fired (the worker did not)
+    ['timeout', false, 137, false, 'timeout'],
+    ['output_limit', false, 137, false, 'output_limit'],
+    ['killed', true, 137, false, 'killed'], // our reason was first
+  ] as const)('stop=%p oom=%p exit=%p backstop=%p → %p', (stop, oom, code, backstop, verdict) => {
+    expect(classify(stop, oom, code, backstop)).toBe(verdict);
   });
 
   test('signals from exit codes', () => {

@@ -1,0 +1,546 @@
+# Paddock sandbox agent: PID 1 of every sandbox container, run as
+#   python3 -I -S /opt/paddock/agent.py [--idle-exit-ms N]
+# (-I ignores PYTHON* variables and the user site; -S skips `site`.)
+#
+# The container is created and started before its run is known (warm pool), so
+# the agent waits for one run on stdin, starts a fresh interpreter for it, relays
+# its output, and reports how it ended. Single-use by default: after reporting
+# it exits and the container ends. With `keep` (opt-in warm reuse) it kills every
+# process of the run, wipes every writable place and waits for the next run.
+#
+# Host -> agent, on stdin (the attach stream), all integers big-endian:
+#   u32 N, then N header bytes:
+#     u8 version (2), u32 timeoutMs, u32 graceMs, u8 keep, u32 stdinBytes,
+#     u16 argc, argc x (u32 len, UTF-8 arg),
+#     u32 nfiles, nfiles x (u32 len, UTF-8 relative path, u32 len, content bytes)
+#   then stdinBytes bytes: the program's stdin
+# (binary rather than JSON: importing `json` costs ~12 ms of CPU per container.)
+#
+# Agent -> host, on stdout (the agent is the only writer; see "trust" below):
+#   1 byte type, 4 bytes big-endian length L, L bytes payload
+#   R  ready      JSON {"v", "pid"}   (started, or wiped after a kept run)
+#   S  started    JSON {"pid"}        (the run's files are written, its process forked)
+#   O  stdout     raw bytes of the program's stdout
+#   E  stderr     raw bytes of the program's stderr
+#   X  exit       JSON {"exitCode", "signal", "wallNs", "cpuNs", "oomKills",
+#                       "memPeak", "memPeakRose", "backstop"}
+#   F  fatal      UTF-8 text          (the agent failed; the container is unusable)
+#
+# Trust: the program runs as the same uid as the agent. The agent is PID 1 of
+# the container's PID namespace, so the program can't kill it (init only gets
+# signals it handles), and it makes itself non-dumpable, so the program can't
+# ptrace it or open /proc/1/fd/* (the container's stdio) to forge frames. The
+# program gets fresh pipes for fds 0-2 and no other descriptor.
+#
+# Backstop: if the host goes silent, the agent SIGKILLs the run at
+# timeoutMs + graceMs counted from the frame's arrival, and exits when idle for
+# --idle-exit-ms or when stdin ends (the host's attach connection closed).
+import ctypes
+import os
+import resource
+import select
+import signal
+import sys
+import time
+
+VERSION = 2
+MAX_HEADER = 64 * 1024 * 1024
+EXIT_BOOT = 125  # like `env`: the program could not be started
+CHUNK = 64 * 1024
+WRITABLE = ("/workspace", "/tmp", "/dev/shm", "/dev/mqueue")
+WORKDIR = "/workspace"
+CG_MEM = "/sys/fs/cgroup/memory/"
+
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_DUMPABLE = 4
+IPC_RMID = 0
+
+
+class Fatal(Exception):
+    pass
+
+
+def send(kind, payload):
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8", "replace")
+    data = memoryview(kind + len(payload).to_bytes(4, "big") + bytes(payload))
+    while data:
+        data = data[os.write(1, data):]
+
+
+def js(value):
+    """JSON for the few flat values we report: ints, booleans, null."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(int(value))
+
+
+def js_object(d):
+    return "{" + ",".join('"%s":%s' % (k, js(v)) for k, v in d.items()) + "}"
+
+
+# ---- reading frames ---------------------------------------------------------
+
+def read_exact(n, deadline):
+    """n bytes from stdin; None on EOF at a frame boundary; Fatal inside one."""
+    buf = bytearray()
+    while len(buf) < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([0], [], [], left)[0]:
+                if buf:
+                    raise Fatal("stdin stalled inside a frame")
+                return "idle"
+        chunk = os.read(0, min(n - len(buf), 1 << 20))
+        if not chunk:
+            if buf:
+                raise Fatal("stdin ended inside a frame (%d of %d bytes)" % (len(buf), n))
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+class Header:
+    """Cursor over the binary run header."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.pos = 0
+
+    def int(self, n):
+        if self.pos + n > len(self.raw):
+            raise Fatal("run header truncated")
+        v = int.from_bytes(self.raw[self.pos:self.pos + n], "big")
+        self.pos += n
+        return v
+
+    def bytes(self):
+        n = self.int(4)
+        if self.pos + n > len(self.raw):
+            raise Fatal("run header truncated")
+        v = self.raw[self.pos:self.pos + n]
+        self.pos += n
+        return v
+
+    def text(self):
+        try:
+            return self.bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise Fatal("run header has invalid UTF-8")
+
+
+def read_frame(idle_deadline):
+    size = read_exact(4, idle_deadline)
+    if size is None or size == "idle":
+        return size
+    n = int.from_bytes(size, "big")
+    if n > MAX_HEADER:
+        raise Fatal("frame header too large (%d bytes)" % n)
+    raw = read_exact(n, None)
+    if raw is None:
+        raise Fatal("stdin ended inside a frame")
+    h = Header(raw)
+    if h.int(1) != VERSION:
+        raise Fatal("unknown frame version")
+    header = {"timeoutMs": h.int(4), "graceMs": h.int(4), "keep": h.int(1) == 1}
+    stdin_bytes = h.int(4)
+    header["argv"] = [h.text() for _ in range(h.int(2))]
+    header["files"] = [(h.text(), h.bytes()) for _ in range(h.int(4))]
+    if h.pos != len(raw):
+        raise Fatal("run header has trailing bytes")
+    stdin = read_exact(stdin_bytes, None) if stdin_bytes else b""
+    if stdin is None:
+        raise Fatal("stdin ended inside a frame")
+    return header, stdin
+
+
+# ---- files ------------------------------------------------------------------
+
+class BootError(Exception):
+    pass
+
+
+def safe_parts(path):
+    if not isinstance(path, str) or not path or "\0" in path or "\\" in path:
+        raise BootError("bad file path %r" % (path,))
+    if path.startswith("/"):
+        raise BootError("absolute file path %r" % (path,))
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." for p in parts):
+        raise BootError("file path escapes the workdir: %r" % (path,))
+    return parts
+
+
+def write_file(parts, data):
+    # Walk down with dir fds and O_NOFOLLOW so no path component can be a
+    # symlink planted by an earlier entry.
+    dirfd = os.open(WORKDIR, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in parts[:-1]:
+            try:
+                os.mkdir(name, 0o755, dir_fd=dirfd)
+            except FileExistsError:
+                pass
+            nxt = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dirfd)
+            os.close(dirfd)
+            dirfd = nxt
+        fd = os.open(parts[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=dirfd)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    finally:
+        os.close(dirfd)
+
+
+def write_files(files):
+    for path, data in files:
+        parts = safe_parts(path)
+        try:
+            write_file(parts, data)
+        except OSError as e:
+            raise BootError("cannot write %r: %s" % (path, e))
+
+
+# ---- metrics (cgroup v1, mounted read-only inside the container) -------------
+
+def cg_read(name):
+    try:
+        with open(CG_MEM + name) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def oom_kills():
+    text = cg_read("memory.oom_control")
+    if text is None:
+        return None
+    for line in text.splitlines():
+        k, _, v = line.partition(" ")
+        if k == "oom_kill":
+            return int(v)
+    return None
+
+
+def mem_peak():
+    text = cg_read("memory.max_usage_in_bytes")
+    return int(text) if text else None
+
+
+def children_cpu_ns():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return int((ru.ru_utime + ru.ru_stime) * 1e9)
+
+
+# ---- processes ----------------------------------------------------------------
+
+def child(argv, fds):
+    # In the forked child, before exec. Never returns.
+    try:
+        stdin_r, stdout_w, stderr_w = fds
+        os.dup2(stdin_r, 0)
+        os.dup2(stdout_w, 1)
+        os.dup2(stderr_w, 2)
+        os.closerange(3, 65536)
+        signal.set_wakeup_fd(-1)
+        # Ignored dispositions survive exec (Python ignores SIGPIPE and SIGXFSZ,
+        # the agent SIGINT): the program gets the defaults.
+        for s in range(1, signal.NSIG):
+            try:
+                if signal.getsignal(s) == signal.SIG_IGN:
+                    signal.signal(s, signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        # Under memory pressure the kernel should kill the program, not the agent.
+        # (The agent is non-dumpable, which makes /proc/self root-owned; exec
+        # makes the program dumpable again anyway.)
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")
+        except OSError:
+            pass
+        os.chdir(WORKDIR)
+        os.execv(argv[0], argv)
+    except BaseException as e:  # noqa: BLE001 - must never return into the agent
+        try:
+            os.write(2, ("paddock-boot: cannot exec %r: %s\n" % (argv[0], e)).encode("utf-8", "replace"))
+        finally:
+            os._exit(EXIT_BOOT)
+
+
+def kill_all():
+    """SIGKILL every process but ourselves and reap them all (until ECHILD)."""
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        except InterruptedError:
+            pass
+
+
+def set_nonblock(fd):
+    os.set_blocking(fd, False)
+
+
+def run(header, stdin, wake_r):
+    argv = header["argv"]
+    if not argv:
+        raise Fatal("frame has no argv")
+    budget = (header["timeoutMs"] + header["graceMs"]) / 1000.0
+    deadline = time.monotonic() + budget if budget > 0 else None
+
+    try:
+        write_files(header["files"])
+    except BootError as e:
+        send(b"E", ("paddock-boot: %s\n" % e).encode("utf-8", "replace"))
+        return {"exitCode": EXIT_BOOT, "signal": None, "wallNs": 0, "cpuNs": 0, "oomKills": 0,
+                "memPeak": mem_peak(), "memPeakRose": False, "backstop": False}
+
+    oom0, peak0, cpu0 = oom_kills(), mem_peak(), children_cpu_ns()
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    t0 = time.monotonic_ns()
+    pid = os.fork()
+    if pid == 0:
+        child(argv, (in_r, out_w, err_w))
+    for fd in (in_r, out_w, err_w):
+        os.close(fd)
+    send(b"S", '{"pid":%d}' % pid)
+    for fd in (in_w, out_r, err_r):
+        set_nonblock(fd)
+
+    poller = select.poll()
+    names = {out_r: b"O", err_r: b"E"}
+    for fd in names:
+        poller.register(fd, select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
+    pending = memoryview(stdin)
+    if pending:
+        poller.register(in_w, select.POLLOUT)
+    else:
+        os.close(in_w)
+        in_w = None
+
+    status = None
+    wall_ns = 0
+    backstop = False
+    open_out = set(names)
+
+    def pump(fd):
+        try:
+            data = os.read(fd, CHUNK)
+        except BlockingIOError:
+            return
+        if data:
+            send(names[fd], data)
+        else:
+            poller.unregister(fd)
+            open_out.discard(fd)
+
+    while status is None:
+        timeout = None
+        if deadline is not None:
+            timeout = max(0, int((deadline - time.monotonic()) * 1000) + 1)
+        events = poller.poll(timeout)
+        for fd, ev in events:
+            if fd == wake_r:
+                try:
+                    os.read(wake_r, 4096)
+                except BlockingIOError:
+                    pass
+            elif fd == in_w:
+                try:
+                    n = os.write(in_w, pending[:CHUNK])
+                    pending = pending[n:]
+                except BlockingIOError:
+                    n = 0
+                except BrokenPipeError:
+                    pending = pending[:0]
+                if not pending:
+                    poller.unregister(in_w)
+                    os.close(in_w)
+                    in_w = None
+            elif fd in open_out:
+                pump(fd)
+        # Reap whatever exited (orphans are ours too, as PID 1).
+        while True:
+            try:
+                p, st = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if p == 0:
+                break
+            if p == pid:
+                status = st
+                wall_ns = time.monotonic_ns() - t0
+        if status is None and deadline is not None and time.monotonic() >= deadline:
+            backstop = True
+            break
+
+    # The program's root process is gone (or out of time): nothing of the run
+    # may outlive it, as with an init that ends the container.
+    kill_all()
+    if backstop:
+        status = signal.SIGKILL  # a raw wait status "killed by SIGKILL"
+        wall_ns = time.monotonic_ns() - t0
+    if in_w is not None:
+        os.close(in_w)
+    # Every writer is dead: drain what is left in the pipes, then EOF.
+    for fd in list(open_out):
+        os.set_blocking(fd, True)
+        while True:
+            data = os.read(fd, CHUNK)
+            if not data:
+                break
+            send(names[fd], data)
+    for fd in names:
+        os.close(fd)
+
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        code = 128 + sig
+    else:
+        sig = None
+        code = os.WEXITSTATUS(status)
+    oom1, peak1 = oom_kills(), mem_peak()
+    return {
+        "exitCode": code,
+        "signal": sig,
+        "wallNs": wall_ns,
+        "cpuNs": children_cpu_ns() - cpu0,
+        "oomKills": (oom1 - oom0) if oom0 is not None and oom1 is not None else None,
+        "memPeak": peak1,
+        "memPeakRose": peak0 is not None and peak1 is not None and peak1 > peak0,
+        "backstop": backstop,
+    }
+
+
+# ---- between kept runs ---------------------------------------------------------
+
+def remove_tree_contents(top):
+    """Removes everything below `top` (not `top` itself) without following symlinks."""
+    topfd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        clear_dir(topfd)
+    finally:
+        os.close(topfd)
+
+
+def clear_dir(dirfd):
+    for name in os.listdir(dirfd):
+        try:
+            st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        if (st.st_mode & 0o170000) == 0o040000:
+            try:
+                os.chmod(name, 0o700, dir_fd=dirfd, follow_symlinks=True)
+            except OSError:
+                pass
+            sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dirfd)
+            try:
+                clear_dir(sub)
+            finally:
+                os.close(sub)
+            os.rmdir(name, dir_fd=dirfd)
+        else:
+            os.unlink(name, dir_fd=dirfd)
+
+
+def remove_sysv_ipc():
+    # The IPC namespace is the container's own: every object in it is the run's.
+    for kind, idcol in (("shm", 1), ("sem", 1), ("msg", 1)):
+        try:
+            with open("/proc/sysvipc/" + kind) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) < 2:
+                continue
+            ident = int(cols[idcol])
+            if kind == "shm":
+                libc.shmctl(ident, IPC_RMID, None)
+            elif kind == "sem":
+                libc.semctl(ident, 0, IPC_RMID)
+            else:
+                libc.msgctl(ident, IPC_RMID, None)
+
+
+def wipe():
+    # The run may have locked its own directories (chmod 0): we own them too.
+    for top, mode in ((WORKDIR, 0o755), ("/tmp", 0o1777)):
+        try:
+            os.chmod(top, mode)
+        except OSError:
+            pass
+    for top in WRITABLE:
+        if os.path.isdir(top):
+            remove_tree_contents(top)
+    remove_sysv_ipc()
+    left = [t for t in WRITABLE if os.path.isdir(t) and os.listdir(t)]
+    if left:
+        raise Fatal("could not wipe %s" % ", ".join(left))
+
+
+# ---- main ---------------------------------------------------------------------------
+
+def main():
+    idle_ms = 0
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--idle-exit-ms":
+        idle_ms = int(args[1])
+    # Not dumpable: the program (same uid) can't ptrace us or open /proc/1/fd/*.
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise Fatal("prctl(PR_SET_DUMPABLE) failed: errno %d" % ctypes.get_errno())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    os.chdir(WORKDIR)
+
+    send(b"R", '{"v":%d,"pid":%d}' % (VERSION, os.getpid()))
+    while True:
+        idle_deadline = time.monotonic() + idle_ms / 1000.0 if idle_ms > 0 else None
+        frame = read_frame(idle_deadline)
+        if frame is None or frame == "idle":
+            return  # the host went away, or never came back
+        header, stdin = frame
+        status = run(header, stdin, wake_r)
+        send(b"X", js_object(status))
+        if not header["keep"]:
+            return
+        wipe()
+        send(b"R", '{"v":%d,"pid":%d}' % (VERSION, os.getpid()))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Fatal as e:
+        send(b"F", str(e))
+        os._exit(1)
+    except Exception as e:  # noqa: BLE001
+        try:
+            send(b"F", "agent crashed: %s: %s" % (type(e).__name__, e))
+        finally:
+            os._exit(1)
+    os._exit(0)
