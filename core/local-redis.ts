@@ -40,7 +40,8 @@ export async function startLocalRedis(binary = 'redis-server'): Promise<LocalRed
   };
 }
 
-function freePort(): Promise<number> {
+/** An unused loopback port (the OS picks it; a tiny race remains until the caller binds it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);

@@ -22,12 +22,11 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { signToken } from '../api/auth';
-import { startLocalRedis, type LocalRedis } from '../core/local-redis';
+import { freePort, startLocalRedis, type LocalRedis } from '../core/local-redis';
 import { startMongoStandin, type MongoStandin } from '../core/mongo-standin';
 import { createDockerClient } from '../sandbox/docker';
 import { Demuxer } from '../sandbox/output';
@@ -150,17 +149,6 @@ async function throughput(runOne: () => Promise<void>): Promise<{ perSecond: num
 }
 
 // ---- (a) Paddock over HTTP ----------------------------------------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startPaddock(redis: LocalRedis, mongo: MongoStandin): Promise<{ url: string; logFile: string }> {
   const port = await freePort();
