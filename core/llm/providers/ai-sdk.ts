@@ -76,8 +76,9 @@ export function createAiSdkAdapter(b: AiSdkBinding): ProviderAdapter {
   };
 }
 
-async function generateChat(model: LanguageModelV3, req: AdapterChatRequest): Promise<AdapterChatResult> {
-  const res = await generateText({
+/** What a chat call sends, streamed or not; our retries are the only ones (maxRetries 0). */
+function callOptions(model: LanguageModelV3, req: AdapterChatRequest) {
+  return {
     model,
     messages: toModelMessages(req.messages),
     // Roles are set by Paddock code, not by end users, so system turns in the history are intended.
@@ -86,7 +87,11 @@ async function generateChat(model: LanguageModelV3, req: AdapterChatRequest): Pr
     maxOutputTokens: req.maxOutputTokens,
     abortSignal: req.signal,
     maxRetries: 0,
-  });
+  };
+}
+
+async function generateChat(model: LanguageModelV3, req: AdapterChatRequest): Promise<AdapterChatResult> {
+  const res = await generateText(callOptions(model, req));
   return {
     text: res.text,
     usage: { inputTokens: res.usage.inputTokens ?? 0, outputTokens: res.usage.outputTokens ?? 0 },
@@ -96,14 +101,7 @@ async function generateChat(model: LanguageModelV3, req: AdapterChatRequest): Pr
 
 async function streamChat(model: LanguageModelV3, req: AdapterChatRequest): Promise<AdapterChatResult> {
   const result = streamText({
-    model,
-    messages: toModelMessages(req.messages),
-    // Roles are set by Paddock code, not by end users, so system turns in the history are intended.
-    allowSystemInMessages: true,
-    temperature: req.temperature,
-    maxOutputTokens: req.maxOutputTokens,
-    abortSignal: req.signal,
-    maxRetries: 0,
+    ...callOptions(model, req),
     // Errors arrive as 'error' parts below; the default handler would print them to the console.
     onError: () => undefined,
   });

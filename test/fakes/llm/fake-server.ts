@@ -265,7 +265,8 @@ function hang(res: http.ServerResponse): void {
 }
 
 /** Resolves true after `ms`, or false as soon as the client went away. */
-function sleepUnlessClosed(res: http.ServerResponse, ms: number): Promise<boolean> {
+export function sleepUnlessClosed(res: http.ServerResponse, ms: number): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     const onClose = () => {
       clearTimeout(timer);

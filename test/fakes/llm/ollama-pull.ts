@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
-import type { FakeRequest } from './fake-server';
+import { sleepUnlessClosed, type FakeRequest } from './fake-server';
 
 export interface FakePullScript {
   /** Layer sizes in bytes. Default: a weights blob and two small layers. */
@@ -71,7 +71,7 @@ export class FakePulls {
     const delayMs = script.delayMs ?? 2;
     const steps = Math.max(1, script.steps ?? 5);
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    if (!(await pause(res, delayMs)) || !send(res, { status: 'pulling manifest' })) return;
+    if (!(await sleepUnlessClosed(res, delayMs)) || !send(res, { status: 'pulling manifest' })) return;
     if (script.notFound) {
       send(res, { error: 'pull model manifest: file does not exist' });
       res.end();
@@ -90,7 +90,7 @@ export class FakePulls {
       let done = state.get(l.digest) ?? 0;
       while (done < l.total) {
         if (script.fail && lines === script.fail.after) return inject(res, script.fail);
-        if (!(await pause(res, delayMs))) return;
+        if (!(await sleepUnlessClosed(res, delayMs))) return;
         done = Math.min(l.total, done + Math.ceil(l.total / steps));
         if (!send(res, { status: `pulling ${l.digest.slice(7, 19)}`, digest: l.digest, total: l.total, completed: done })) return;
         state.set(l.digest, done);
@@ -99,7 +99,7 @@ export class FakePulls {
     }
     if (script.fail && lines === script.fail.after) return inject(res, script.fail);
     for (const status of ['verifying sha256 digest', 'writing manifest', 'success']) {
-      if (!(await pause(res, delayMs)) || !send(res, { status })) return;
+      if (!(await sleepUnlessClosed(res, delayMs)) || !send(res, { status })) return;
     }
     this.completed.push(model);
     const models = this.installed();
@@ -145,18 +145,3 @@ function inject(res: http.ServerResponse, fail: NonNullable<FakePullScript['fail
   // stall: nothing more; the connection stays open until the client (or close()) ends it
 }
 
-/** Resolves true after `ms`, false as soon as the client went away. */
-function pause(res: http.ServerResponse, ms: number): Promise<boolean> {
-  if (res.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onClose = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(!res.destroyed);
-    }, ms);
-    res.once('close', onClose);
-  });
-}
