@@ -11,7 +11,6 @@ import { health, ready } from './handlers/health';
 import { availableModels, listIntegrations, testIntegration } from './handlers/integrations';
 import { listRuns } from './handlers/list-runs';
 import { runLogs } from './handlers/run-logs';
-import { streamRunEvents } from './sse';
 import { cancelPull } from './handlers/cancel-pull';
 import { createExperiment } from './handlers/create-experiment';
 import { createPull } from './handlers/create-pull';
@@ -25,7 +24,8 @@ import { listExperiments } from './handlers/list-experiments';
 import { listPulls } from './handlers/list-pulls';
 import { listModels, modelCatalog, modelServerVersion, removeModel } from './handlers/ollama-models';
 import { updateExperiment } from './handlers/update-experiment';
-import { streamExperimentEvents, streamPullEvents } from './job-streams';
+import { streamJob } from './jobs';
+import { EXPERIMENT_JOB, PULL_JOB, RUN_JOB } from '../core/jobs/kinds';
 
 
 export type Route =
@@ -42,7 +42,7 @@ export const routes: Route[] = [
   { method: 'get', path: '/v1/runs/:id', access: 'user', handler: getRun },
   { method: 'delete', path: '/v1/runs/:id', access: 'user', handler: cancelRun },
   { method: 'get', path: '/v1/runs/:id/logs', access: 'user', handler: runLogs },
-  { method: 'get', path: '/v1/runs/:id/events', access: 'user', stream: streamRunEvents },
+  { method: 'get', path: '/v1/runs/:id/events', access: 'user', stream: streamJob(RUN_JOB) },
   { method: 'get', path: '/v1/runs/:id/artifacts', access: 'user', handler: runArtifacts },
   { method: 'get', path: '/v1/integrations', access: 'user', handler: listIntegrations },
   { method: 'post', path: '/v1/integrations/test', access: 'user', handler: testIntegration },
@@ -55,7 +55,7 @@ export const routes: Route[] = [
   { method: 'patch', path: '/v1/experiments/:id', access: 'user', handler: updateExperiment },
   { method: 'delete', path: '/v1/experiments/:id', access: 'user', handler: deleteExperiment },
   { method: 'get', path: '/v1/experiments/:id/status', access: 'user', handler: experimentStatus },
-  { method: 'get', path: '/v1/experiments/:id/events', access: 'user', stream: streamExperimentEvents },
+  { method: 'get', path: '/v1/experiments/:id/events', access: 'user', stream: streamJob(EXPERIMENT_JOB) },
   { method: 'get', path: '/v1/experiments/:id/conversations', access: 'user', handler: listConversations },
   { method: 'get', path: '/v1/experiments/:id/conversations/:iteration', access: 'user', handler: getConversation },
   { method: 'get', path: '/v1/experiments/:id/export', access: 'user', handler: exportExperiment },
@@ -67,6 +67,6 @@ export const routes: Route[] = [
   { method: 'get', path: '/v1/models/pulls', access: 'user', handler: listPulls },
   { method: 'get', path: '/v1/models/pulls/:id', access: 'user', handler: getPull },
   { method: 'delete', path: '/v1/models/pulls/:id', access: 'user', handler: cancelPull },
-  { method: 'get', path: '/v1/models/pulls/:id/events', access: 'user', stream: streamPullEvents },
+  { method: 'get', path: '/v1/models/pulls/:id/events', access: 'user', stream: streamJob(PULL_JOB) },
   { method: 'delete', path: '/v1/models/:name', access: 'admin', handler: removeModel },
 ];

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { UnavailableError, ValidationError } from '../core/errors';
-import { enqueueRuns } from '../core/queues';
+import { ValidationError } from '../core/errors';
+import { RUN_JOB } from '../core/jobs/kinds';
+import { admitJobs } from '../core/jobs/accept';
 import { effectiveLimits, runRequestSchema, type RunDoc, type RunKind, type RunRequest } from '../core/runs';
 import type { SandboxLimits } from '../sandbox/types';
 import type { RequestContext } from './context';
@@ -43,15 +44,7 @@ export function prepareRun(ctx: RequestContext, body: unknown, idempotencyKey?: 
 /** Appends each stored run's first event and enqueues it; on failure removes the runs and answers 503. */
 export async function acceptRuns(ctx: RequestContext, runs: NewRun[]): Promise<void> {
   if (runs.length === 0) return;
-  try {
-    await Promise.all(runs.map((r) => ctx.deps.events.append(r._id, [{ type: 'status', data: { status: 'queued' } }])));
-    await enqueueRuns(ctx.deps.queues, runs.map((r) => r._id));
-  } catch (err) {
-    // Not accepted: leave nothing half-written behind.
-    await ctx.deps.store.runs.col.deleteMany({ _id: { $in: runs.map((r) => r._id) } }).catch(() => undefined);
-    ctx.deps.log.error({ err }, 'enqueue failed');
-    throw new UnavailableError('the queue is unavailable; try again');
-  }
+  await admitJobs(RUN_JOB, ctx.deps, runs);
   for (const r of runs) ctx.deps.metrics.runsCreated.inc({ kind: r.kind, language: r.request.language ?? 'none' });
 }
 

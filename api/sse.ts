@@ -2,27 +2,8 @@ import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../core/errors';
 import type { RunEvent } from '../core/events';
-import { isTerminal } from '../core/runs';
 import type { RequestContext } from './context';
-import { header, loadVisibleRun } from './guards';
-
-/**
- * GET /v1/runs/:id/events — Server-Sent Events. Replays every event after
- * Last-Event-ID (header, or ?lastEventId= for clients that can't set headers),
- * then tails live until the run's `end` event. Works on any API instance:
- * a live run is read from its Redis stream, a finished one from MongoDB.
- */
-export async function streamRunEvents(ctx: RequestContext, req: Request, res: Response): Promise<void> {
-  const run = await loadVisibleRun(ctx);
-  await streamEvents(ctx, req, res, {
-    id: run._id,
-    terminal: isTerminal(run.status),
-    isTerminal: async () => {
-      const now = await ctx.deps.store.runs.get(run._id);
-      return !now || isTerminal(now.status);
-    },
-  });
-}
+import { header } from './guards';
 
 /** Which event log to relay, and how to tell that its document has ended (all its events are then in MongoDB). */
 export interface EventSource {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JobDoc } from './jobs/model';
 
 /**
  * The experiment model shared by the API (producer) and the workers (consumer):
@@ -108,7 +109,7 @@ export interface IterationSummary extends Totals {
   termination?: { reason: TerminationReason; detail?: string };
 }
 
-export interface ExperimentDoc {
+export interface ExperimentDoc extends JobDoc {
   _id: string;
   owner: string;
   status: ExperimentState;

@@ -1,28 +1,27 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { JobData, JobName, JobOutcome } from './jobs/model';
 
 /**
- * The job registry: queue names and the data each job carries, shared by the API
- * (producer) and the workers (consumer). Jobs carry ids only; the documents in
- * MongoDB are the truth.
+ * The queues, one per job name, shared by the API (producer) and the workers
+ * (consumer). Jobs carry ids (plus kind and owner for dashboards); the
+ * documents in MongoDB are the truth. Job id = document id, so adding a job
+ * twice is a no-op.
  */
-export const QUEUES = {
-  runs: 'runs',
-  experiments: 'experiments',
-  pulls: 'model-pulls',
-} as const;
+export const QUEUES: Record<JobName, string> = {
+  run: 'runs',
+  experiment: 'experiments',
+  pull: 'model-pulls',
+};
 
-export interface JobDataMap {
-  run: { runId: string };
-  experiment: { experimentId: string };
-  pull: { pullId: string };
-}
+export type JobQueue = Queue<JobData, JobOutcome, JobName>;
 
 export interface Queues {
-  runs: Queue<JobDataMap['run'], void, 'run'>;
-  experiments: Queue<JobDataMap['experiment'], void, 'experiment'>;
-  pulls: Queue<JobDataMap['pull'], void, 'pull'>;
-  all(): Queue[];
+  runs: JobQueue;
+  experiments: JobQueue;
+  pulls: JobQueue;
+  of(name: JobName): JobQueue;
+  all(): JobQueue[];
   close(): Promise<void>;
 }
 
@@ -34,17 +33,18 @@ export function openQueues(connection: Redis, prefix: string, attempts: number):
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
   };
-  const runs = new Queue<JobDataMap['run'], void, 'run'>(QUEUES.runs, { connection, prefix, defaultJobOptions });
-  const experiments = new Queue<JobDataMap['experiment'], void, 'experiment'>(QUEUES.experiments, { connection, prefix, defaultJobOptions });
-  const pulls = new Queue<JobDataMap['pull'], void, 'pull'>(QUEUES.pulls, { connection, prefix, defaultJobOptions });
+  const open = (name: JobName): JobQueue => new Queue<JobData, JobOutcome, JobName>(QUEUES[name], { connection, prefix, defaultJobOptions });
+  const byName: Record<JobName, JobQueue> = { run: open('run'), experiment: open('experiment'), pull: open('pull') };
+  const all = Object.values(byName);
   let closing: Promise<void> | undefined;
   return {
-    runs,
-    experiments,
-    pulls,
-    all: () => [runs, experiments, pulls],
+    runs: byName.run,
+    experiments: byName.experiment,
+    pulls: byName.pull,
+    of: (name) => byName[name],
+    all: () => all,
     close() {
-      closing ??= Promise.all([runs.close(), experiments.close(), pulls.close()])
+      closing ??= Promise.all(all.map((q) => q.close()))
         .then(() => undefined)
         .finally(() => connection.quit().catch(() => connection.disconnect()));
       return closing;
@@ -52,22 +52,8 @@ export function openQueues(connection: Redis, prefix: string, attempts: number):
   };
 }
 
-/** Enqueues runs in one round trip; adding a run twice is a no-op (jobId = runId). */
-export async function enqueueRuns(queues: Queues, runIds: string[]): Promise<void> {
-  await queues.runs.addBulk(runIds.map((runId) => ({ name: 'run' as const, data: { runId }, opts: { jobId: runId } })));
-}
-
-/** Enqueues a run; adding the same run twice is a no-op (jobId = runId). */
-export async function enqueueRun(queues: Queues, runId: string): Promise<void> {
-  await queues.runs.add('run', { runId }, { jobId: runId });
-}
-
-/** Enqueues an experiment; adding it twice is a no-op (jobId = experimentId). */
-export async function enqueueExperiment(queues: Queues, experimentId: string): Promise<void> {
-  await queues.experiments.add('experiment', { experimentId }, { jobId: experimentId });
-}
-
-/** Enqueues a model pull; adding it twice is a no-op (jobId = pullId). */
-export async function enqueuePull(queues: Queues, pullId: string): Promise<void> {
-  await queues.pulls.add('pull', { pullId }, { jobId: pullId });
+/** Enqueues jobs in one round trip; adding one twice is a no-op (job id = document id). */
+export async function enqueue(queues: Queues, name: JobName, jobs: JobData[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await queues.of(name).addBulk(jobs.map((data) => ({ name, data, opts: { jobId: data.id } })));
 }

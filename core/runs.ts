@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LANGUAGES, type ExecResult, type SandboxLimits } from '../sandbox/types';
+import type { JobDoc, JobState as RunState } from './jobs/model';
 import { testCaseSchema, type TestResult } from './testing';
 
 /** The run model shared by the API (producer) and the workers (consumer). */
@@ -13,10 +14,8 @@ export const RUN_KINDS = ['code', 'autorun', 'agent', 'compare', 'consensus', 'e
 export const LLM_KINDS: readonly RunKind[] = ['compare', 'consensus'];
 export type RunKind = (typeof RUN_KINDS)[number];
 
-export const RUN_STATES = ['queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled', 'error'] as const;
-export type RunState = (typeof RUN_STATES)[number];
-export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'timed_out', 'cancelled', 'error'];
-export const isTerminal = (s: RunState): boolean => TERMINAL_STATES.includes(s);
+/** A run's states are the job states (core/jobs/model.ts): runs are the kind that uses all of them. */
+export { JOB_STATES as RUN_STATES, TERMINAL_STATES, isTerminal, type JobState as RunState } from './jobs/model';
 
 const relativePath = z
   .string()
@@ -187,7 +186,7 @@ export interface EvaluationResult {
 
 export type RunResult = CodeResult | CompareResult | ConsensusResult | AutorunResult | AgentResult | EvaluationResult;
 
-export interface RunDoc {
+export interface RunDoc extends JobDoc {
   _id: string;
   owner: string;
   kind: RunKind;

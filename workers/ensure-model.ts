@@ -38,7 +38,7 @@ export function createEnsureModel(deps: {
     const p = config.llm.providers.find((x) => x.name === provider);
     if (p?.type !== 'ollama' || !model) return;
     await ensureModelInstalled(
-      { pulls: deps.store.pulls, events: deps.events, queues: deps.queues, log: deps.log, redis: deps.redis, ollamaTimeoutMs: config.OLLAMA_TIMEOUT_MS },
+      { store: deps.store, events: deps.events, queues: deps.queues, log: deps.log, redis: deps.redis, ollamaTimeoutMs: config.OLLAMA_TIMEOUT_MS },
       resolveOllamaServer(config, provider),
       model,
       signal,

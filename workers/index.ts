@@ -1,20 +1,22 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../core/config';
 import type { EventLog } from '../core/events';
 import type { Llm } from '../core/llm';
 import type { Logger } from '../core/logger';
-import { QUEUES, type JobDataMap, type Queues } from '../core/queues';
+import { JOB_KINDS } from '../core/jobs/kinds';
+import type { Queues } from '../core/queues';
 import type { Store } from '../core/store';
 import { Closer } from '../core/closer';
 import { createReaper, createSandbox } from '../sandbox';
 import { CancelRegistry } from './cancel-registry';
-import { createJobWorkers } from './jobs';
 import { createEnsureModel } from './ensure-model';
-import { requeueOrphans } from './requeue-orphans';
-import { processRun, ShutdownAbort } from './run-processor';
+import { experimentHandler } from './experiments';
+import { consume, type JobHandler } from './lifecycle';
+import { pullHandler } from './pulls';
+import { reconcileAll } from './reconcile';
+import { runHandler } from './runs';
 
 export interface WorkerDeps {
   config: Config;
@@ -89,60 +91,25 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     const reapTimer = setInterval(sweep, config.SANDBOX_REAP_INTERVAL_MS);
     closer.add('reaper', async () => clearInterval(reapTimer));
 
-    const requeue = () =>
-      requeueOrphans(deps.store.runs, deps.queues, config.ORPHAN_RUN_AGE_MS, log).catch((err) =>
-        log.warn({ err }, 'orphan requeue failed'),
-      );
-    const requeueTimer = setInterval(requeue, config.ORPHAN_RUN_AGE_MS);
-    closer.add('orphan requeue', async () => clearInterval(requeueTimer));
-
     const cancels = await CancelRegistry.listen(redis.duplicate(), deps.cancelChannel, log);
     closer.add('cancel listener', () => cancels.close());
 
-    const ensureModel = createEnsureModel({ config, redis, store: deps.store, events: deps.events, queues: deps.queues, log });
-    const processor = async (job: Job<JobDataMap['run']>, token?: string) => {
-      const runId = job.data.runId;
-      const controller = cancels.register(runId);
-      const jobLog = log.child({ runId, jobId: job.id, attempt: job.attemptsMade + 1 });
-      try {
-        await processRun(runId, {
-          log: jobLog,
-          signal: controller.signal,
-          events: deps.events,
-          runs: deps.store.runs,
-          sandbox,
-          llm: deps.llm,
-          artifacts: deps.store.artifacts,
-          ensureModel,
-          lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-        });
-      } catch (err) {
-        if (!(err instanceof ShutdownAbort)) throw err;
-        // Back to the queue without spending an attempt: the run was not at fault.
-        await job.moveToDelayed(Date.now(), token);
-        throw new DelayedError();
-      } finally {
-        cancels.release(runId, controller);
-      }
-    };
+    const reconcileDeps = { store: deps.store, events: deps.events, queues: deps.queues, log, attempts: config.JOB_ATTEMPTS };
+    const reconcile = () =>
+      reconcileAll(Object.values(JOB_KINDS), config.ORPHAN_RUN_AGE_MS, reconcileDeps).catch((err) => log.warn({ err }, 'reconcile sweep failed'));
+    const reconcileTimer = setInterval(reconcile, config.ORPHAN_RUN_AGE_MS);
+    closer.add('reconciler', async () => clearInterval(reconcileTimer));
 
+    const ensureModel = createEnsureModel({ config, redis, store: deps.store, events: deps.events, queues: deps.queues, log });
+    const handlers = [
+      runHandler({ events: deps.events, runs: deps.store.runs, sandbox, llm: deps.llm, artifacts: deps.store.artifacts, ensureModel }, config.WORKER_CONCURRENCY),
+      experimentHandler({ events: deps.events, experiments: deps.store.experiments, messages: deps.store.messages, llm: deps.llm }, config.EXPERIMENT_CONCURRENCY),
+      pullHandler({ events: deps.events, pulls: deps.store.pulls, config }, config.PULL_CONCURRENCY),
+    ];
     const connection = redis.duplicate({ maxRetriesPerRequest: null });
     closer.add('worker redis', async () => void (await connection.quit()));
-    const worker = new Worker<JobDataMap['run']>(QUEUES.runs, processor, {
-      connection,
-      prefix: config.QUEUE_PREFIX,
-      concurrency: config.WORKER_CONCURRENCY,
-      lockDuration: config.WORKER_LOCK_MS,
-      stalledInterval: config.WORKER_STALLED_CHECK_MS,
-      maxStalledCount: config.JOB_ATTEMPTS,
-      autorun: false,
-    });
-    worker.on('error', (err) => log.error({ err }, 'worker error'));
-    worker.on('failed', (job, err) => {
-      if (!(err instanceof DelayedError)) log.warn({ err, jobId: job?.id }, 'job attempt failed');
-    });
-    // Experiments and model pulls: their own queues, the same cancel registry and shutdown.
-    const jobWorkers = createJobWorkers(deps, cancels, closer);
+    const lifecycle = { config, log, store: deps.store, events: deps.events, cancels, connection, reconcile: reconcileDeps };
+    const workers = handlers.map((h) => consume(h as unknown as JobHandler, lifecycle));
 
     let graceTimer: NodeJS.Timeout | undefined;
     const abort = () => cancels.abortAll('shutdown');
@@ -150,14 +117,14 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       // Stage 1: stop fetching, let in-flight runs finish; stage 2 at the deadline: kill them.
       graceTimer = setTimeout(abort, config.SHUTDOWN_GRACE_MS);
       try {
-        await Promise.all([worker.close(), ...jobWorkers.workers.map((w) => w.close())]);
+        await Promise.all(workers.map((w) => w.close()));
       } finally {
         clearTimeout(graceTimer);
       }
     });
-    void worker.run().catch((err) => log.error({ err }, 'worker stopped'));
-    await worker.waitUntilReady();
-    await jobWorkers.run();
+    for (const w of workers) void w.run().catch((err) => log.error({ err, queue: w.name }, 'worker stopped'));
+    await Promise.all(workers.map((w) => w.waitUntilReady()));
+    void reconcile(); // a restart after a crash repairs what the crash left at once
     log.info({ ownerId, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
     return { ownerId, close: () => closer.close(), abort };
   } catch (err) {

@@ -30,7 +30,7 @@ export const createBatch: Handler = async (ctx) => {
     }
   });
   if (accepted.length > 0) {
-    await ctx.deps.store.runs.col.insertMany(accepted, { ordered: false });
+    await ctx.deps.store.runs.insertMany(accepted);
     await acceptRuns(ctx, accepted);
   }
   const body = items.map((item) => {

@@ -1,7 +1,7 @@
-import { UnavailableError } from '../../core/errors';
 import { emptyTotals, experimentRequestSchema, type ExperimentDoc, type ExperimentRequest } from '../../core/experiments';
 import { newId } from '../../core/ids';
-import { enqueueExperiment } from '../../core/queues';
+import { EXPERIMENT_JOB } from '../../core/jobs/kinds';
+import { admitJobs } from '../../core/jobs/accept';
 import type { Handler, RequestContext } from '../context';
 import { checkModelRefs } from '../model-refs';
 import { presentExperiment } from '../present-jobs';
@@ -26,17 +26,8 @@ export const createExperiment: Handler = async (ctx) => {
     iterations: [],
     totals: emptyTotals(),
   };
-  const { experiments } = ctx.deps.store;
-  await experiments.insert(exp);
-  try {
-    await ctx.deps.events.append(exp._id, [{ type: 'status', data: { status: 'queued' } }]);
-    await enqueueExperiment(ctx.deps.queues, exp._id);
-  } catch (err) {
-    // Not accepted: leave nothing half-written behind.
-    await experiments.delete(exp._id).catch(() => undefined);
-    ctx.deps.log.error({ err }, 'enqueueing an experiment failed');
-    throw new UnavailableError('the queue is unavailable; try again');
-  }
+  await ctx.deps.store.experiments.insert(exp);
+  await admitJobs(EXPERIMENT_JOB, ctx.deps, [exp]);
   return { status: 202, body: presentExperiment(exp), headers: { location: `/v1/experiments/${exp._id}` } };
 };
 

@@ -15,7 +15,7 @@ export const createPull: Handler = async (ctx) => {
   const body = parseOrThrow(pullRequestSchema, ctx.body ?? {});
   const server = resolveOllamaServer(ctx.deps.config, body.server);
   const { store, events, queues, log } = ctx.deps;
-  const { pull, joined } = await startOrJoinPull({ pulls: store.pulls, events, queues, log }, { owner: ctx.principal.sub, server, model: body.name });
+  const { pull, joined } = await startOrJoinPull({ store, events, queues, log }, { owner: ctx.principal.sub, server, model: body.name });
   return {
     status: 202,
     body: { ...presentPull(pull, ctx.principal.role === 'admin'), joined },

@@ -1,5 +1,6 @@
 import { ConflictError, UnavailableError, ValidationError } from '../../core/errors';
-import { enqueueRun } from '../../core/queues';
+import { RUN_JOB } from '../../core/jobs/kinds';
+import { enqueue } from '../../core/queues';
 import type { RunDoc } from '../../core/runs';
 import { isDuplicateKey } from '../../core/store';
 import type { Handler, RequestContext } from '../context';
@@ -28,7 +29,7 @@ async function replay(ctx: RequestContext, id: string, requestHash: string) {
     throw new ConflictError('this Idempotency-Key was used with a different request body');
   }
   // The first POST may have died between insert and enqueue; enqueueing again is a no-op otherwise.
-  if (existing.status === 'queued') await enqueueRun(ctx.deps.queues, id);
+  if (existing.status === 'queued') await enqueue(ctx.deps.queues, 'run', [RUN_JOB.jobData(existing)]);
   return { status: 202, body: presentRun(existing), headers: { 'idempotent-replayed': 'true' } };
 }
 

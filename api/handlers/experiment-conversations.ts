@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors';
 import type { Handler } from '../context';
-import { loadVisibleExperiment } from '../job-guards';
+import { loadVisibleExperiment } from '../guards';
 import { presentMessage } from '../present-jobs';
 import { parseOrThrow } from '../validate';
 

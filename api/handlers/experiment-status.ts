@@ -1,5 +1,5 @@
 import type { Handler } from '../context';
-import { loadVisibleExperiment } from '../job-guards';
+import { loadVisibleExperiment } from '../guards';
 
 /**
  * GET /v1/experiments/:id/status: a small poll-friendly view — the state, the

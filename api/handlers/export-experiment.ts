@@ -1,5 +1,5 @@
 import type { Handler } from '../context';
-import { loadVisibleExperiment } from '../job-guards';
+import { loadVisibleExperiment } from '../guards';
 import { presentExperiment, presentMessage } from '../present-jobs';
 
 /**

@@ -1,5 +1,5 @@
 import type { Handler } from '../context';
-import { loadVisibleExperiment } from '../job-guards';
+import { loadVisibleExperiment } from '../guards';
 import { presentExperiment } from '../present-jobs';
 
 /** GET /v1/experiments/:id: the request, status, per-iteration totals (for comparing iterations) and overall totals. */

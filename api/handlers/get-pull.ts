@@ -1,5 +1,5 @@
 import type { Handler } from '../context';
-import { loadVisiblePull } from '../job-guards';
+import { loadVisiblePull } from '../guards';
 import { presentPull } from '../present-jobs';
 
 /** GET /v1/models/pulls/:id: state and the last saved progress (events carry every throttled update). */

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../core/errors';
 import { experimentPatchSchema } from '../../core/experiments';
 import type { Handler } from '../context';
-import { loadVisibleExperiment } from '../job-guards';
+import { loadVisibleExperiment } from '../guards';
 import { presentExperiment } from '../present-jobs';
 import { parseOrThrow } from '../validate';
 

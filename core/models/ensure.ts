@@ -65,7 +65,7 @@ async function waitForFinale(deps: EnsureModelDeps, pullId: string, signal: Abor
       signal.throwIfAborted();
       const finale = await deps.events.finale(pullId);
       if (finale) return finale;
-      const doc = await deps.pulls.get(pullId);
+      const doc = await deps.store.pulls.get(pullId);
       // Its live stream expired long ago: the document has the outcome.
       if (doc && doc.status !== 'queued' && doc.status !== 'running') return { status: doc.status, error: doc.error };
       const batch = await deps.events.tail(conn, pullId, after, 1000).catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JobDoc } from '../jobs/model';
 
 /** The model-pull model shared by the API, the workers and ensureModelInstalled. */
 
@@ -54,7 +55,7 @@ export interface PullProgress {
   layers: number;
 }
 
-export interface PullDoc {
+export interface PullDoc extends JobDoc {
   _id: string;
   /** Everyone who asked for this pull while it was active: each of them may see and cancel it. */
   owners: string[];

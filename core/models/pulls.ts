@@ -2,13 +2,15 @@ import { UnavailableError } from '../errors';
 import type { EventLog } from '../events';
 import { newId } from '../ids';
 import type { Logger } from '../logger';
-import { enqueuePull, type Queues } from '../queues';
+import { PULL_JOB } from '../jobs/kinds';
+import { admitJobs } from '../jobs/accept';
+import type { Queues } from '../queues';
 import { isDuplicateKey } from '../store/duplicate-key';
-import type { PullStore } from '../store/pulls';
+import type { Store } from '../store';
 import { initialProgress, normalizeModelName, type OllamaServerRef, type PullDoc } from './pull';
 
 export interface PullDeps {
-  pulls: PullStore;
+  store: Store;
   events: EventLog;
   queues: Queues;
   log: Logger;
@@ -27,9 +29,9 @@ export async function startOrJoinPull(
   const model = normalizeModelName(req.model);
   // Few rounds suffice: each lost race means another pull became (or stopped being) active.
   for (let round = 0; round < 5; round++) {
-    const active = await deps.pulls.findActive(req.server.url, model);
+    const active = await deps.store.pulls.findActive(req.server.url, model);
     if (active) {
-      const joined = await deps.pulls.join(active._id, req.owner);
+      const joined = await deps.store.pulls.join(active._id, req.owner);
       if (joined) return { pull: joined, joined: true };
       continue; // it ended between the two reads: start a new one
     }
@@ -48,20 +50,13 @@ export async function startOrJoinPull(
       updatedAt: now,
     };
     try {
-      await deps.pulls.insert(pull);
+      await deps.store.pulls.insert(pull);
     } catch (err) {
       if (isDuplicateKey(err)) continue; // another request won: join it
       throw err;
     }
-    try {
-      await deps.events.append(pull._id, [{ type: 'status', data: { status: 'queued' } }]);
-      await enqueuePull(deps.queues, pull._id);
-    } catch (err) {
-      // Not accepted: free the (server, model) slot rather than leave a pull no worker will see.
-      await deps.pulls.col.deleteOne({ _id: pull._id }).catch(() => undefined);
-      deps.log.error({ err }, 'enqueueing a model pull failed');
-      throw new UnavailableError('the queue is unavailable; try again');
-    }
+    // Not accepted when Redis refuses: the document goes again, freeing the (server, model) slot.
+    await admitJobs(PULL_JOB, deps, [pull]);
     return { pull, joined: false };
   }
   throw new UnavailableError('the pull of this model is changing state; try again');

@@ -21,7 +21,7 @@ export interface ArtifactDoc<T = unknown> {
 }
 
 export class ArtifactStore {
-  readonly col: Collection<ArtifactDoc>;
+  private readonly col: Collection<ArtifactDoc>;
 
   constructor(db: Db) {
     this.col = db.collection<ArtifactDoc>('run_artifacts');

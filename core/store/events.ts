@@ -8,7 +8,7 @@ interface EventDoc extends RunEvent {
 
 /** Durable run events, unique by (runId, seq); inserting one twice is a no-op. */
 export class EventStore {
-  readonly col: Collection<EventDoc>;
+  private readonly col: Collection<EventDoc>;
 
   constructor(db: Db) {
     this.col = db.collection<EventDoc>('run_events');
@@ -26,6 +26,11 @@ export class EventStore {
       // Replays after a crash write some events again: those duplicates are expected.
       if (!isDuplicateKey(err)) throw err;
     }
+  }
+
+  /** Removes a job's events (an experiment purged with its conversations). */
+  async deleteAll(runId: string): Promise<number> {
+    return (await this.col.deleteMany({ runId })).deletedCount;
   }
 
   async list(runId: string, after: number, limit: number): Promise<RunEvent[]> {

@@ -7,7 +7,7 @@ import { isDuplicateKey } from './duplicate-key';
  * that produces a message again cannot store it twice.
  */
 export class MessageStore {
-  readonly col: Collection<MessageDoc>;
+  private readonly col: Collection<MessageDoc>;
 
   constructor(db: Db) {
     this.col = db.collection<MessageDoc>('experiment_messages');

@@ -1,7 +1,7 @@
-import type { Collection, Db, Filter } from 'mongodb';
+import type { Db, Filter, UpdateFilter } from 'mongodb';
 import type { PullDoc, PullProgress, PullState } from '../models/pull';
-import type { RunResult, RunState } from '../runs';
 import { afterCursor, toPage, type Page } from './cursor';
+import { JobCollection } from './job-collection';
 
 const NON_TERMINAL = { $in: ['queued', 'running'] as PullState[] };
 
@@ -10,11 +10,9 @@ const NON_TERMINAL = { $in: ['queued', 'running'] as PullState[] };
  * index over documents with `active: true`, which `finish` removes in the same
  * write that ends the pull — so a finished model can be pulled again.
  */
-export class PullStore {
-  readonly col: Collection<PullDoc>;
-
+export class PullStore extends JobCollection<PullDoc> {
   constructor(db: Db) {
-    this.col = db.collection<PullDoc>('model_pulls');
+    super(db, 'model_pulls');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -27,10 +25,6 @@ export class PullStore {
   /** Throws a duplicate-key error when this (server, model) already has an active pull. */
   async insert(doc: PullDoc): Promise<void> {
     await this.col.insertOne(doc);
-  }
-
-  get(id: string): Promise<PullDoc | null> {
-    return this.col.findOne({ _id: id });
   }
 
   findActive(serverUrl: string, model: string): Promise<PullDoc | null> {
@@ -50,36 +44,14 @@ export class PullStore {
     return toPage(docs, q.limit);
   }
 
-  claim(id: string): Promise<PullDoc | null> {
-    const now = new Date();
-    return this.col.findOneAndUpdate(
-      { _id: id, status: NON_TERMINAL },
-      { $set: { status: 'running', updatedAt: now }, $min: { startedAt: now }, $inc: { attempts: 1 } },
-      { returnDocument: 'after' },
-    );
-  }
-
-  requestCancel(id: string): Promise<PullDoc | null> {
-    return this.col.findOneAndUpdate({ _id: id }, { $set: { cancelRequested: true, updatedAt: new Date() } }, { returnDocument: 'after' });
-  }
-
   async setProgress(id: string, progress: PullProgress, retries?: number): Promise<void> {
     const set: Partial<PullDoc> = { progress, updatedAt: new Date() };
     if (retries !== undefined) set.retries = retries;
     await this.col.updateOne({ _id: id, status: NON_TERMINAL }, { $set: set });
   }
 
-  /** Ends the pull once and frees its (server, model) slot (the Finishable contract of core/finalize). */
-  async finish(id: string, status: RunState, outcome: { result?: RunResult; error?: { code: string; message: string } }): Promise<boolean> {
-    const now = new Date();
-    const set: Partial<PullDoc> = { status: status as PullState, finishedAt: now, updatedAt: now };
-    if (outcome.error) set.error = outcome.error;
-    const res = await this.col.updateOne({ _id: id, status: NON_TERMINAL }, { $set: set, $unset: { active: '' } });
-    return res.modifiedCount === 1;
-  }
-
-  /** Pulls still queued since before `olderThan` (their API node may have died before enqueueing). */
-  staleQueued(olderThan: Date, limit = 100): Promise<PullDoc[]> {
-    return this.col.find({ status: 'queued', createdAt: { $lt: olderThan } }).limit(limit).toArray();
+  /** Ending a pull frees its (server, model) slot, so the model can be pulled again. */
+  protected override onFinish(): UpdateFilter<PullDoc> {
+    return { $unset: { active: '' } };
   }
 }

@@ -1,5 +1,6 @@
-import type { Collection, Db, Filter } from 'mongodb';
-import { TERMINAL_STATES, type RunDoc, type RunKind, type RunResult, type RunState } from '../runs';
+import type { Db, Filter } from 'mongodb';
+import type { RunDoc, RunKind, RunState } from '../runs';
+import { JobCollection } from './job-collection';
 
 export interface ListQuery {
   /** Only this owner's runs; undefined lists everyone's (admins). */
@@ -11,13 +12,10 @@ export interface ListQuery {
   cursor?: string;
 }
 
-const NON_TERMINAL = { $nin: [...TERMINAL_STATES] };
-
-export class RunStore {
-  readonly col: Collection<RunDoc>;
-
+/** Runs: the lifecycle writes come from JobCollection; listing and intake live here. */
+export class RunStore extends JobCollection<RunDoc> {
   constructor(db: Db) {
-    this.col = db.collection<RunDoc>('runs');
+    super(db, 'runs');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -30,10 +28,6 @@ export class RunStore {
   /** Throws a duplicate-key error when the id (derived from an Idempotency-Key) exists. */
   async insert(doc: RunDoc): Promise<void> {
     await this.col.insertOne(doc);
-  }
-
-  get(id: string): Promise<RunDoc | null> {
-    return this.col.findOne({ _id: id });
   }
 
   async list(q: ListQuery): Promise<{ items: RunDoc[]; nextCursor: string | null }> {
@@ -55,41 +49,9 @@ export class RunStore {
     return { items, nextCursor };
   }
 
-  /**
-   * Claims the run for an attempt: queued/running → running, attempts + 1.
-   * Returns null when the run is gone or already terminal (nothing to do).
-   */
-  claim(id: string): Promise<RunDoc | null> {
-    const now = new Date();
-    return this.col.findOneAndUpdate(
-      { _id: id, status: NON_TERMINAL },
-      { $set: { status: 'running', updatedAt: now }, $min: { startedAt: now }, $inc: { attempts: 1 } },
-      { returnDocument: 'after' },
-    );
-  }
-
-  /** Marks the cancel request; returns the run as it is now. */
-  requestCancel(id: string): Promise<RunDoc | null> {
-    return this.col.findOneAndUpdate(
-      { _id: id },
-      { $set: { cancelRequested: true, updatedAt: new Date() } },
-      { returnDocument: 'after' },
-    );
-  }
-
-  /** Writes the terminal state once; a second call for the same run changes nothing. */
-  async finish(id: string, status: RunState, outcome: { result?: RunResult; error?: RunDoc['error'] }): Promise<boolean> {
-    const now = new Date();
-    const set: Partial<RunDoc> = { status, finishedAt: now, updatedAt: now };
-    if (outcome.result) set.result = outcome.result;
-    if (outcome.error) set.error = outcome.error;
-    const res = await this.col.updateOne({ _id: id, status: NON_TERMINAL }, { $set: set });
-    return res.modifiedCount === 1;
-  }
-
-  /** Runs still queued since before `olderThan`: candidates for re-enqueueing. */
-  staleQueued(olderThan: Date, limit = 100): Promise<RunDoc[]> {
-    return this.col.find({ status: 'queued', createdAt: { $lt: olderThan } }).limit(limit).toArray();
+  /** Inserts a batch; with `ordered: false` the rest go in when one is a duplicate. */
+  async insertMany(docs: RunDoc[]): Promise<void> {
+    await this.col.insertMany(docs, { ordered: false });
   }
 }
 

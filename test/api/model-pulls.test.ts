@@ -238,7 +238,7 @@ describe('ensureModelInstalled (for autorun)', () => {
     await store?.close();
   });
   const deps = () => ({
-    pulls: store.pulls,
+    store,
     events: new EventLog(redis, store.events, t.config.QUEUE_PREFIX, 60),
     queues,
     redis,

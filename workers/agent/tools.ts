@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RunEmitter } from '../../core/emitter';
 import type { RunDoc } from '../../core/runs';
 import { LANGUAGES } from '../../sandbox/types';
-import type { RunContext } from '../run-processor';
+import type { RunContext } from '../executors/context';
 import type { ParsedAction } from './parser';
 
 /**

@@ -4,7 +4,7 @@ import { correctionMessage, initialMessages, resultsMessage } from '../agent/pro
 import { ProtocolParser, type ParsedAction, type ProtocolElement } from '../agent/parser';
 import { TurnScheduler, type ActionOutcome } from '../agent/scheduler';
 import { performAction, type ActionEnv } from '../agent/tools';
-import type { Executor } from '../run-processor';
+import type { Executor } from './context';
 
 interface TurnArtifact {
   text: string;

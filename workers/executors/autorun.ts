@@ -3,7 +3,7 @@ import type { AutorunResult, CodeResult, RunDoc } from '../../core/runs';
 import type { ArtifactDoc } from '../../core/store/artifacts';
 import type { TestCase } from '../../core/testing';
 import { describeFailures, generationMessages, parseAnswer, type PriorAttempt } from '../autorun/prompt';
-import type { Executor, RunContext } from '../run-processor';
+import type { Executor, RunContext } from './context';
 import { runTests, stateForTests } from './code';
 
 /** What one attempt's model call produced (artifact "generation"). */

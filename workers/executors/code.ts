@@ -3,7 +3,7 @@ import { stateForResult, type CodeResult, type RunState } from '../../core/runs'
 import type { TestCase } from '../../core/testing';
 import type { Language, SandboxFile, SandboxLimits } from '../../sandbox/types';
 import { buildTestProgram, parseTestOutput, supportsTests } from '../testing';
-import type { Executor, RunContext } from '../run-processor';
+import type { Executor, RunContext } from './context';
 
 /** kind "code": the program in a sandbox; its verdict (and its tests, when given) decide the state. */
 export const executeCode: Executor = async (run, ctx, emitter) => {

@@ -2,7 +2,7 @@ import type { Finale } from '../../core/events';
 import type { ChatMessage, Llm } from '../../core/llm';
 import type { CompareResult, ConsensusResult, LlmTotals, ModelAnswer, RunDoc } from '../../core/runs';
 import type { RunEmitter } from '../../core/emitter';
-import type { Executor, RunContext } from '../run-processor';
+import type { Executor, RunContext } from './context';
 import { agreement } from './agreement';
 
 /**

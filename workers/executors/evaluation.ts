@@ -1,5 +1,5 @@
 import type { EvaluationResult } from '../../core/runs';
-import type { Executor } from '../run-processor';
+import type { Executor } from './context';
 import { autorunLoop } from './autorun';
 
 type Outcome = Awaited<ReturnType<typeof autorunLoop>>;

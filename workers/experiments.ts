@@ -1,44 +1,25 @@
-import { RunEmitter } from '../core/emitter';
+import type { RunEmitter } from '../core/emitter';
 import type { Finale } from '../core/events';
 import { addTotals, emptyTotals, sumMessages, type ExperimentDoc, type IterationSummary, type MessageDoc } from '../core/experiments';
-import { finalizeJob } from '../core/finalize';
+import { EXPERIMENT_JOB } from '../core/jobs/kinds';
 import type { ExperimentContext } from './experiments/context';
 import { runIteration, type IterationOutcome } from './experiments/conversation';
-import { ShutdownAbort } from './run-processor';
+import type { JobContext, JobHandler } from './lifecycle';
 
-export type { ExperimentContext };
+/** What experiments need besides the job context; built once per worker. */
+export type ExperimentDeps = Omit<ExperimentContext, keyof JobContext>;
 
 /**
- * Processes one experiment: its iterations in order, each a conversation that
- * resumes from its last stored message. Idempotent: safe to repeat after a crash
- * at any point (finished iterations are skipped, stored messages are not asked for again).
+ * Experiments in the one job lifecycle: iterations in order, each a
+ * conversation that resumes from its last stored message, so a retried job
+ * skips finished iterations and asks no model again for a stored message.
  */
-export async function processExperiment(experimentId: string, ctx: ExperimentContext): Promise<void> {
-  const deps = { events: ctx.events, docs: ctx.experiments };
-  const interrupted = await ctx.events.finale(experimentId);
-  if (interrupted) {
-    await finalizeJob(deps, experimentId, interrupted);
-    return;
-  }
-  const exp = await ctx.experiments.claim(experimentId);
-  if (!exp) return;
-  if (exp.cancelRequested || ctx.signal.reason === 'cancelled') {
-    await finalizeJob(deps, experimentId, { status: 'cancelled' });
-    return;
-  }
-  const emitter = new RunEmitter(ctx.events, experimentId, ctx.log);
-  emitter.emit({ type: 'status', data: { status: 'running', attempt: exp.attempts } });
-  try {
-    const finale = await runIterations(exp, ctx, emitter);
-    await emitter.flush();
-    await finalizeJob(deps, experimentId, finale);
-  } catch (err) {
-    await emitter.flush().catch(() => undefined);
-    if (ctx.signal.reason === 'shutdown') throw new ShutdownAbort();
-    if (!ctx.lastAttempt) throw err;
-    ctx.log.error({ err, experimentId }, 'experiment failed on its last attempt');
-    await finalizeJob(deps, experimentId, { status: 'error', error: { code: 'infrastructure', message: 'internal error while running' } });
-  }
+export function experimentHandler(deps: ExperimentDeps, concurrency: number): JobHandler<ExperimentDoc> {
+  return {
+    kind: EXPERIMENT_JOB,
+    concurrency,
+    execute: (exp, ctx, emitter) => runIterations(exp, { ...deps, ...ctx }, emitter),
+  };
 }
 
 async function runIterations(exp: ExperimentDoc, ctx: ExperimentContext, emitter: RunEmitter): Promise<Finale> {

@@ -1,7 +1,7 @@
 import type { Config } from '../core/config';
-import { RunEmitter } from '../core/emitter';
+import type { RunEmitter } from '../core/emitter';
 import type { EventLog, Finale } from '../core/events';
-import { finalizeJob } from '../core/finalize';
+import { PULL_JOB } from '../core/jobs/kinds';
 import { attemptSignal, sleep } from '../core/llm/abort';
 import type { Logger } from '../core/logger';
 import { pullStream, PullStreamError } from '../core/models/ollama-api';
@@ -9,7 +9,7 @@ import { ProgressThrottle, PullProgressTracker } from '../core/models/progress';
 import type { PullDoc } from '../core/models/pull';
 import { serverFromRef } from '../core/models/servers';
 import type { PullStore } from '../core/store/pulls';
-import { ShutdownAbort } from './run-processor';
+import { ShutdownAbort, type JobContext, type JobHandler } from './lifecycle';
 
 /** What the pull processor needs; narrow, so tests can pass fakes. */
 export interface PullContext {
@@ -22,35 +22,18 @@ export interface PullContext {
   lastAttempt: boolean;
 }
 
+/** What pulls need besides the job context; built once per worker. */
+export type PullDeps = Omit<PullContext, keyof JobContext>;
+
 const MAX_RETRY_DELAY_MS = 30_000;
 
-/** Processes one model pull. Idempotent: after a crash Ollama resumes the partial download. */
-export async function processPull(pullId: string, ctx: PullContext): Promise<void> {
-  const deps = { events: ctx.events, docs: ctx.pulls };
-  const interrupted = await ctx.events.finale(pullId);
-  if (interrupted) {
-    await finalizeJob(deps, pullId, interrupted);
-    return;
-  }
-  const pull = await ctx.pulls.claim(pullId);
-  if (!pull) return;
-  if (pull.cancelRequested || ctx.signal.reason === 'cancelled') {
-    await finalizeJob(deps, pullId, { status: 'cancelled' });
-    return;
-  }
-  const emitter = new RunEmitter(ctx.events, pullId, ctx.log);
-  emitter.emit({ type: 'status', data: { status: 'running', attempt: pull.attempts } });
-  try {
-    const finale = await download(pull, ctx, emitter);
-    await emitter.flush();
-    await finalizeJob(deps, pullId, finale);
-  } catch (err) {
-    await emitter.flush().catch(() => undefined);
-    if (ctx.signal.reason === 'shutdown') throw new ShutdownAbort();
-    if (!ctx.lastAttempt) throw err;
-    ctx.log.error({ err, pullId }, 'model pull failed on its last attempt');
-    await finalizeJob(deps, pullId, { status: 'error', error: { code: 'infrastructure', message: 'internal error while pulling' } });
-  }
+/** Model pulls in the one job lifecycle. Idempotent: after a crash Ollama resumes the partial download. */
+export function pullHandler(deps: PullDeps, concurrency: number): JobHandler<PullDoc> {
+  return {
+    kind: PULL_JOB,
+    concurrency,
+    execute: (pull, ctx, emitter) => download(pull, { ...deps, ...ctx }, emitter),
+  };
 }
 
 /**

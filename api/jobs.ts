@@ -1,0 +1,48 @@
+import type { Request, Response } from 'express';
+import { ConflictError } from '../core/errors';
+import { finalizeJob } from '../core/jobs/finalize';
+import type { JobKind } from '../core/jobs/kinds';
+import { isTerminal, type JobDoc } from '../core/jobs/model';
+import type { RequestContext } from './context';
+import { loadVisible } from './guards';
+import { streamEvents } from './sse';
+
+/**
+ * The HTTP side of the one job lifecycle, for every kind: cancel and stream.
+ * Handlers of each kind add only how they present the document.
+ */
+
+/**
+ * Cancels a visible job. Queued: its queue entry is removed and it ends
+ * `cancelled` here (200). Running: the worker holding it is told over Redis
+ * pub/sub and ends it (202; poll or stream for `cancelled`). Ended: 409.
+ */
+export async function cancelJob<D extends JobDoc>(kind: JobKind<D>, ctx: RequestContext): Promise<{ status: 200 | 202; doc: D }> {
+  const { store, queues, events, redis, cancelChannel } = ctx.deps;
+  const doc = await loadVisible(kind, ctx);
+  if (isTerminal(doc.status)) throw new ConflictError(`${kind.noun} already ended: ${doc.status}`);
+  const docs = kind.docs(store);
+  await docs.requestCancel(doc._id);
+  await redis.publish(cancelChannel, doc._id);
+  const queue = queues.of(kind.name);
+  const job = await queue.getJob(doc._id);
+  // remove() refuses a job a worker holds (locked): that worker handles the cancel.
+  const removed = job ? (await queue.remove(doc._id)) === 1 : true;
+  if (removed) await finalizeJob(events, docs, doc._id, { status: 'cancelled' });
+  return { status: removed ? 200 : 202, doc: (await docs.get(doc._id)) ?? doc };
+}
+
+/** GET …/:id/events for a kind: the SSE relay (replay after Last-Event-ID, then live until `end`). */
+export function streamJob<D extends JobDoc>(kind: JobKind<D>) {
+  return async (ctx: RequestContext, req: Request, res: Response): Promise<void> => {
+    const doc = await loadVisible(kind, ctx);
+    await streamEvents(ctx, req, res, {
+      id: doc._id,
+      terminal: isTerminal(doc.status),
+      isTerminal: async () => {
+        const now = await kind.docs(ctx.deps.store).get(doc._id);
+        return !now || isTerminal(now.status);
+      },
+    });
+  };
+}

@@ -1,0 +1,23 @@
+import type { EventLog, Finale } from '../events';
+import type { JobCollection } from '../store/job-collection';
+import type { JobDoc } from './model';
+
+/**
+ * Ends a job exactly once, from any process (a worker finishing it, an API node
+ * cancelling a queued one, a reconciler closing one the queue gave up on):
+ * finale in Redis (atomic, first writer wins) → events copied to MongoDB → the
+ * document's terminal state. Every step is idempotent, so a crash anywhere is
+ * repaired by running it again. Returns the finale that won.
+ */
+export async function finalizeJob(
+  events: EventLog,
+  docs: Pick<JobCollection<JobDoc>, 'finish'>,
+  id: string,
+  finale: Finale,
+): Promise<Finale> {
+  await events.finish(id, finale);
+  const winner = (await events.finale(id)) ?? finale;
+  await events.sync(id);
+  await docs.finish(id, winner.status, { result: winner.result, error: winner.error });
+  return winner;
+}

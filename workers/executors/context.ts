@@ -1,0 +1,29 @@
+import type { RunEmitter } from '../../core/emitter';
+import type { EventLog, Finale } from '../../core/events';
+import type { Llm } from '../../core/llm';
+import type { Logger } from '../../core/logger';
+import type { RunDoc } from '../../core/runs';
+import type { ArtifactStore } from '../../core/store/artifacts';
+import type { RunStore } from '../../core/store/runs';
+import type { Sandbox } from '../../sandbox/types';
+import type { EnsureModel } from '../ensure-model';
+
+/** What a run executor gets: the job context plus the worker's parts; narrow, so tests can pass fakes. */
+export interface RunContext {
+  log: Logger;
+  /** Aborted by a cancel request (reason 'cancelled') or by shutdown (reason 'shutdown'). */
+  signal: AbortSignal;
+  events: EventLog;
+  runs: RunStore;
+  sandbox: Sandbox;
+  llm: Llm;
+  artifacts: ArtifactStore;
+  /** Pulls a model onto its Ollama server when it is not installed yet (no-op for other providers). */
+  ensureModel?: EnsureModel;
+  /** True on the job's last attempt. */
+  lastAttempt: boolean;
+}
+
+/** Runs one kind of run to its finale; output goes out through the emitter as it happens. */
+export type Executor = (run: RunDoc, ctx: RunContext, emitter: RunEmitter) => Promise<Finale>;
+
