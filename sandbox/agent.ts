@@ -12,7 +12,7 @@ import { SandboxInfraError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { ContainerHandle, DockerClient } from './docker';
 import { Demuxer } from './output';
-import { AgentFrameParser, type AgentExit, type AgentFrame } from './protocol';
+import { AgentFrameParser, PROTOCOL_VERSION, type AgentExit, type AgentFrame } from './protocol';
 import type { ContainerSpec } from './spec';
 
 /** The limits that live in the container's cgroup (the rest travel with each run). */
@@ -174,6 +174,11 @@ export class AgentContainer {
   private onFrame(f: AgentFrame): void {
     switch (f.type) {
       case 'ready':
+        // An image built for another protocol may not give programs their own uid.
+        if (f.version !== PROTOCOL_VERSION) {
+          this.fail(`sandbox agent speaks protocol v${f.version}, this worker v${PROTOCOL_VERSION}: wrong image (see SANDBOX_IMAGE)`);
+          return;
+        }
         this.state = 'ready';
         this.readyAt = Date.now();
         for (const w of this.readyWaiters.splice(0)) w(true);

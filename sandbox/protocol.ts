@@ -11,8 +11,9 @@
  * The run header is binary, not JSON, so the agent needn't import Python's
  * `json` (12 ms of CPU for every container it boots).
  *
- * Only the agent writes the container's stdout (it is PID 1 and non-dumpable;
- * the program gets its own pipes), so a program can't forge a frame.
+ * Only the agent writes the container's stdout (it is PID 1, non-dumpable and
+ * another uid than the program, which gets its own pipes), so a program can't
+ * forge a frame.
  */
 import { ValidationError } from '../core/errors';
 import type { Language, SandboxFile } from './types';
@@ -30,8 +31,13 @@ export const LANGUAGE_SPECS: Record<Language, LanguageSpec> = {
   bash: { mainFile: 'main.sh', argv: ['/bin/bash', 'main.sh'] },
 };
 
-/** Protocol version; the agent refuses any other. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * Protocol version; the agent refuses any other, and the worker any agent that
+ * reports another in its ready frame. 3: the agent starts as root with
+ * spec.ts's AGENT_CAPS, runs as AGENT_UID and starts programs as SANDBOX_UID
+ * (an older agent given those capabilities would run programs with them).
+ */
+export const PROTOCOL_VERSION = 3;
 
 /** Exit status when the agent cannot set the program up (bad file, exec failed). */
 export const BOOT_FAILURE_EXIT = 125;
@@ -143,7 +149,7 @@ export interface AgentExit {
 }
 
 export type AgentFrame =
-  | { type: 'ready'; pid: number }
+  | { type: 'ready'; pid: number; version: number }
   | { type: 'started'; pid: number }
   | { type: 'stdout' | 'stderr'; data: Buffer }
   | { type: 'exit'; exit: AgentExit }
@@ -185,8 +191,10 @@ function decode(type: string, payload: Buffer): AgentFrame {
       return { type: 'stdout', data: payload };
     case 'E':
       return { type: 'stderr', data: payload };
-    case 'R':
-      return { type: 'ready', pid: Number(json(payload).pid) };
+    case 'R': {
+      const v = json(payload);
+      return { type: 'ready', pid: Number(v.pid), version: Number(v.v) };
+    }
     case 'S':
       return { type: 'started', pid: Number(json(payload).pid) };
     case 'X':

@@ -26,7 +26,7 @@ import { BACKSTOP_GRACE_MS, buildContainerSpec, resourceUpdate } from './spec';
 import type { ExecRequest, ExecResult, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
 
 export interface SandboxOptions {
-  /** Image with the agent, e.g. 'paddock-sandbox:v2' (docker/sandbox). Never pulled. */
+  /** Image with the agent, e.g. 'paddock-sandbox:v3' (docker/sandbox). Never pulled. */
   image: string;
   /** Docker Engine socket, e.g. '/var/run/docker.sock'. */
   socketPath: string;

@@ -22,9 +22,30 @@ export const LABEL_RUN = 'paddock.run';
 export const LABEL_SCOPE = 'paddock.scope';
 export const DEFAULT_SCOPE = 'default';
 
-/** The unprivileged user baked into the image (docker/sandbox). */
+/**
+ * The two users baked into the image (docker/sandbox): every program runs as
+ * SANDBOX_UID, the agent as AGENT_UID, so no program can prlimit, renice, pin,
+ * signal or ptrace the agent (the kernel allows those only within one uid).
+ * The agent itself sets both (agent.py); these mirror it.
+ */
 export const SANDBOX_UID = 10001;
 export const SANDBOX_GID = 10001;
+export const AGENT_UID = 10000;
+export const AGENT_GID = 10000;
+/**
+ * The container's user: root, but only for the agent's first instructions —
+ * with no capability beyond AGENT_CAPS it empties its bounding set and becomes
+ * AGENT_UID before it reads a frame, keeping CAP_KILL, CAP_SETGID and CAP_SETUID.
+ * (Docker gives a non-root container user no effective capabilities, and no
+ * ambient ones, so the agent could not start programs as another uid.)
+ */
+export const CONTAINER_USER = '0:0';
+/**
+ * Everything the container may hold, all for the agent: CAP_KILL (kill every
+ * process of a run), CAP_SETGID/CAP_SETUID (start programs as SANDBOX_UID),
+ * CAP_SETPCAP (empty the bounding set at start; dropped right after).
+ */
+export const AGENT_CAPS: readonly string[] = ['CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP'];
 export const WORKDIR = '/workspace';
 /** The in-image agent, PID 1 of every sandbox container (see protocol.ts). */
 export const AGENT_SCRIPT = '/opt/paddock/agent.py';
@@ -171,7 +192,7 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
     // Entrypoint is reset so an image's ENTRYPOINT can never wrap our command.
     Entrypoint: [],
     Cmd: agentCommand(input.idleExitMs),
-    User: `${SANDBOX_UID}:${SANDBOX_GID}`,
+    User: CONTAINER_USER,
     WorkingDir: WORKDIR,
     Env: [...SANDBOX_ENV],
     Labels: {
@@ -202,7 +223,7 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
       },
       ShmSize: tmpfsBytes,
       CapDrop: ['ALL'],
-      CapAdd: [],
+      CapAdd: [...AGENT_CAPS],
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       IpcMode: 'private',
@@ -228,11 +249,11 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
       AutoRemove: false,
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       // No docker-init: the agent is PID 1. It reaps zombies (fork bombs), kills
-      // every process of a run when the run's root process exits, and — being
-      // init of the PID namespace and non-dumpable — can be neither signalled
-      // nor ptraced by the program, nor have its stdio (/proc/1/fd) opened.
-      // docker-init would hold the container's stdio in a process the program
-      // can open, letting it forge the agent's frames.
+      // every process of a run when the run's root process exits, and — another
+      // uid than the program's, and non-dumpable — can be neither signalled,
+      // ptraced, reniced nor prlimited by the program, nor have its stdio
+      // (/proc/1/fd) opened. docker-init would add a process the agent does not
+      // control, holding the container's stdio.
       Init: false,
       // Output is streamed over the attach; don't also write floods to host disk.
       LogConfig: { Type: 'none', Config: {} },

@@ -3,23 +3,24 @@
 # Debian rootfs with the language runtimes, then `docker import` it under the tag
 # the code uses.
 #
-#   docker/sandbox/build-offline.sh [TAG]      (default: paddock-sandbox:v2)
+#   docker/sandbox/build-offline.sh [TAG]      (default: paddock-sandbox:v3)
 #
 # Two stages, each skipped when already done:
 #   1. base: debootstrap + sandbox user + shrinking, kept as a tarball in
 #      $PADDOCK_CACHE_DIR (default /var/cache/paddock), keyed by suite, mirror,
 #      package list and the base recipe below. Takes minutes; done once.
-#   2. image: base + the files under rootfs/ (copied verbatim, root-owned, not
-#      group/world-writable), imported with the runtime config. Takes seconds.
+#   2. image: base + the agent's user + the files under rootfs/ (copied
+#      verbatim, root-owned, not group/world-writable), imported with the
+#      runtime config. Takes seconds.
 # Idempotent: an image whose `paddock.recipe` label matches the hash of this
 # script and rootfs/ is left alone. Concurrent runs serialise on a lock file.
 #
 # Hosts that can pull images may use docker/sandbox/Dockerfile instead; both give
-# the same tag, user, workdir, environment, labels and runtimes.
+# the same tag, users, workdir, environment, labels and runtimes.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-tag=${1:-${SANDBOX_IMAGE:-paddock-sandbox:v2}}
+tag=${1:-${SANDBOX_IMAGE:-paddock-sandbox:v3}}
 suite=${DEBIAN_SUITE:-bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=python3,nodejs,bash,coreutils,procps
@@ -92,6 +93,13 @@ else
   echo "cached the base rootfs as $base_tar"
 fi
 
+# The agent's user (agent.py runs as it; programs run as `sandbox`, 10001, from
+# the base): a different uid is what keeps programs from prlimit, renice, kill or
+# ptrace on the agent. Added here rather than in build_base, so it costs no new
+# debootstrap; it owns nothing in the image.
+chroot "$root" groupadd --gid 10000 paddock-agent
+chroot "$root" useradd --uid 10000 --gid 10000 --home-dir / --no-create-home --shell /usr/sbin/nologin paddock-agent
+
 # Anything under rootfs/ is copied verbatim, but root-owned, never setuid, and not writable by
 # group/others, whatever the checkout's owner and umask. Existing directories
 # (/, /opt, ...) keep their metadata.
@@ -100,7 +108,9 @@ if [ -d "$here/rootfs" ]; then
     | tar -C "$root" --numeric-owner --no-overwrite-dir -xf -
 fi
 
-# Keep in step with the ENV/LABEL/USER/WORKDIR lines of the Dockerfile.
+# Keep in step with the ENV/LABEL/USER/WORKDIR lines of the Dockerfile. USER is only
+# the default for a container started by hand (the unprivileged sandbox user);
+# the worker's spec starts the agent as 0:0 with four capabilities (sandbox/spec.ts).
 tar -C "$root" --numeric-owner -c . | docker import \
   --change 'USER 10001:10001' \
   --change 'WORKDIR /workspace' \

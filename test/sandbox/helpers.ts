@@ -4,10 +4,11 @@ import { silentLogger } from '../../core/logger';
 import { createSandbox, type PooledSandbox, type SandboxEvent, type SandboxOptions } from '../../sandbox';
 import { createDockerClient } from '../../sandbox/docker';
 import { LABEL_OWNER, LABEL_RUN } from '../../sandbox/spec';
-import type { SandboxLimits } from '../../sandbox/types';
+import type { ExecResult, SandboxLimits } from '../../sandbox/types';
+import type { FixtureExpectation } from '../fixtures/hostile';
 
 export const SOCKET = '/var/run/docker.sock';
-export const IMAGE = 'paddock-sandbox:v2';
+export const IMAGE = 'paddock-sandbox:v3';
 
 export const docker = createDockerClient(SOCKET);
 
@@ -138,4 +139,26 @@ export function testSandbox(opts: TestSandboxOptions): { sandbox: PooledSandbox;
     ...(pool ? { pool: { limits: { ...BASE_LIMITS, memoryMb: 256 }, ...pool } } : {}),
   });
   return { sandbox, watch };
+}
+
+/** Checks a hostile fixture's result against its expectation (test/fixtures/hostile). */
+export function checkExpectation(r: ExecResult, e: FixtureExpectation): void {
+  const observed = { verdict: r.verdict, exitCode: r.exitCode, signal: r.signal, truncated: r.truncated };
+  const wanted: Partial<typeof observed> = { verdict: e.verdict };
+  if (e.exitCode !== undefined) wanted.exitCode = e.exitCode;
+  if (e.signal !== undefined) wanted.signal = e.signal;
+  if (e.truncated !== undefined) wanted.truncated = e.truncated;
+  // Output is in the message so a wrong verdict explains itself.
+  expect({ ...observed, stdout: r.stdout.slice(0, 2000), stderr: r.stderr.slice(0, 2000) }).toMatchObject(wanted);
+  for (const s of e.stdoutIncludes ?? []) expect(r.stdout).toContain(s);
+  for (const s of e.stderrIncludes ?? []) expect(r.stderr).toContain(s);
+  for (const s of e.outputExcludes ?? []) {
+    expect(r.stdout).not.toContain(s);
+    expect(r.stderr).not.toContain(s);
+  }
+  if (e.stdoutEquals !== undefined) expect(r.stdout).toBe(e.stdoutEquals);
+  if (e.maxOutputBytes !== undefined) {
+    expect(Buffer.byteLength(r.stdout) + Buffer.byteLength(r.stderr)).toBeLessThanOrEqual(e.maxOutputBytes);
+  }
+  e.check?.(r);
 }

@@ -6,16 +6,9 @@
  * wiped in between). A cold container runs the same agent with the same spec
  * (spec.test.ts inspects one); sandbox.test.ts and pool.test.ts run cold ones.
  */
-import type { ExecResult, PooledSandbox } from '../../sandbox';
-import {
-  fixtures,
-  HOSTILE_LIMITS,
-  HOSTILE_TMPFS_MB,
-  TEST_SECRET_NAME,
-  TEST_SECRET_VALUE,
-  type FixtureExpectation,
-} from '../fixtures/hostile';
-import { containersOfOwner, limiter, testSandbox, uniqueId, type SandboxWatcher } from './helpers';
+import type { PooledSandbox } from '../../sandbox';
+import { fixtures, HOSTILE_LIMITS, HOSTILE_TMPFS_MB, TEST_SECRET_NAME, TEST_SECRET_VALUE } from '../fixtures/hostile';
+import { checkExpectation, containersOfOwner, limiter, testSandbox, uniqueId, type SandboxWatcher } from './helpers';
 
 // A secret in the worker's own environment: it must never reach a sandbox.
 process.env[TEST_SECRET_NAME] = TEST_SECRET_VALUE;
@@ -42,27 +35,6 @@ afterAll(async () => {
   delete process.env[TEST_SECRET_NAME];
   for (const owner of Object.values(owners)) expect(await containersOfOwner(owner)).toEqual([]);
 });
-
-function checkExpectation(r: ExecResult, e: FixtureExpectation): void {
-  const observed = { verdict: r.verdict, exitCode: r.exitCode, signal: r.signal, truncated: r.truncated };
-  const wanted: Partial<typeof observed> = { verdict: e.verdict };
-  if (e.exitCode !== undefined) wanted.exitCode = e.exitCode;
-  if (e.signal !== undefined) wanted.signal = e.signal;
-  if (e.truncated !== undefined) wanted.truncated = e.truncated;
-  // Output is in the message so a wrong verdict explains itself.
-  expect({ ...observed, stdout: r.stdout.slice(0, 2000), stderr: r.stderr.slice(0, 2000) }).toMatchObject(wanted);
-  for (const s of e.stdoutIncludes ?? []) expect(r.stdout).toContain(s);
-  for (const s of e.stderrIncludes ?? []) expect(r.stderr).toContain(s);
-  for (const s of e.outputExcludes ?? []) {
-    expect(r.stdout).not.toContain(s);
-    expect(r.stderr).not.toContain(s);
-  }
-  if (e.stdoutEquals !== undefined) expect(r.stdout).toBe(e.stdoutEquals);
-  if (e.maxOutputBytes !== undefined) {
-    expect(Buffer.byteLength(r.stdout) + Buffer.byteLength(r.stderr)).toBeLessThanOrEqual(e.maxOutputBytes);
-  }
-  e.check?.(r);
-}
 
 describe.each(MODES)('%s', (mode) => {
   test.concurrent.each(fixtures.map((f) => [f.name, f] as const))('%s', async (_name, f) => {

@@ -107,13 +107,16 @@ describe.each([
     expect(emptyish(info.HostConfig.Devices)).toBe(true);
   });
 
-  test('no privileges: cap-drop ALL, no-new-privileges, non-root, nothing unconfined', () => {
+  test('no privileges: cap-drop ALL but the agent’s four, no-new-privileges, nothing unconfined', () => {
     expect(info.HostConfig.CapDrop).toEqual(['ALL']);
-    expect(emptyish(info.HostConfig.CapAdd)).toBe(true);
+    // The agent's (agent.py): it empties the bounding set, keeps KILL, SETGID, SETUID as
+    // uid 10000 and runs programs as uid 10001 with none (agent-barrier.test.ts checks inside).
+    expect([...info.HostConfig.CapAdd].sort()).toEqual(['CAP_KILL', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID']);
     expect(info.HostConfig.Privileged).toBe(false);
     expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
     for (const opt of info.HostConfig.SecurityOpt as string[]) expect(opt).not.toMatch(/unconfined/);
-    expect(info.Config.User).toBe('10001:10001');
+    // Root only for the agent's first instructions: see CONTAINER_USER in spec.ts.
+    expect(info.Config.User).toBe('0:0');
     expect(info.HostConfig.IpcMode).toBe('private');
     expect(info.HostConfig.PidMode).toBe('');
     expect(info.HostConfig.UTSMode).toBe('');

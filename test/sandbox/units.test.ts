@@ -2,7 +2,7 @@
 import { ValidationError } from '../../core/errors';
 import { preciseDurationMs } from '../../sandbox/docker';
 import { Demuxer, OutputCollector, type StreamName } from '../../sandbox/output';
-import { AgentFrameParser, encodeRunFrame, normaliseFilePath, planFiles, ProtocolError, type AgentFrame } from '../../sandbox/protocol';
+import { AgentFrameParser, encodeRunFrame, normaliseFilePath, planFiles, PROTOCOL_VERSION, ProtocolError, type AgentFrame } from '../../sandbox/protocol';
 import { classify, signalFromExitCode } from '../../sandbox/runner';
 
 function frame(type: number, payload: Buffer): Buffer {
@@ -77,7 +77,7 @@ describe('agent protocol and paths', () => {
       const len = int(4);
       return h.subarray(at, (at += len)).toString('utf8');
     };
-    expect([int(1), int(4), int(4), int(1), int(4)]).toEqual([2, 500, 2000, 1, 6]);
+    expect([int(1), int(4), int(4), int(1), int(4)]).toEqual([PROTOCOL_VERSION, 500, 2000, 1, 6]);
     expect(Array.from({ length: int(2) }, str)).toEqual(['/usr/bin/python3', 'main.py']);
     expect(Array.from({ length: int(4) }, () => [str(), str()])).toEqual([['main.py', 'print("€")']]);
     expect(at).toBe(n);
@@ -93,7 +93,7 @@ describe('agent protocol and paths', () => {
   };
   const exit = { exitCode: 0, signal: null, wallNs: 1, cpuNs: 2, oomKills: 0, memPeak: 3, memPeakRose: true, backstop: false };
   const agentStream = Buffer.concat([
-    agentFrame('R', '{"v":2,"pid":1}'),
+    agentFrame('R', `{"v":${PROTOCOL_VERSION},"pid":1}`),
     agentFrame('S', '{"pid":7}'),
     agentFrame('O', 'hello '),
     agentFrame('E', Buffer.alloc(0)),
@@ -108,6 +108,7 @@ describe('agent protocol and paths', () => {
     expect(frames.map((f) => f.type)).toEqual(['ready', 'started', 'stdout', 'stderr', 'stdout', 'exit']);
     const out = frames.flatMap((f) => (f.type === 'stdout' ? [f.data] : []));
     expect(Buffer.concat(out).toString()).toBe('hello wörld');
+    expect(frames[0]).toEqual({ type: 'ready', pid: 1, version: PROTOCOL_VERSION });
     expect(frames.at(-1)).toEqual({ type: 'exit', exit });
   });
 

@@ -10,7 +10,7 @@
 #
 # Host -> agent, on stdin (the attach stream), all integers big-endian:
 #   u32 N, then N header bytes:
-#     u8 version (2), u32 timeoutMs, u32 graceMs, u8 keep, u32 stdinBytes,
+#     u8 version (3), u32 timeoutMs, u32 graceMs, u8 keep, u32 stdinBytes,
 #     u16 argc, argc x (u32 len, UTF-8 arg),
 #     u32 nfiles, nfiles x (u32 len, UTF-8 relative path, u32 len, content bytes)
 #   then stdinBytes bytes: the program's stdin
@@ -26,16 +26,29 @@
 #                       "memPeak", "memPeakRose", "backstop"}
 #   F  fatal      UTF-8 text          (the agent failed; the container is unusable)
 #
-# Trust: the program runs as the same uid as the agent. The agent is PID 1 of
-# the container's PID namespace, so the program can't kill it (init only gets
-# signals it handles), and it makes itself non-dumpable, so the program can't
-# ptrace it or open /proc/1/fd/* (the container's stdio) to forge frames. The
-# program gets fresh pipes for fds 0-2 and no other descriptor.
+# Trust: the program can't touch the agent. The container starts the agent as
+# uid 0 with only CAP_KILL, CAP_SETGID, CAP_SETUID and CAP_SETPCAP (spec.ts;
+# no-new-privileges). Before it reads anything it empties its capability
+# bounding set and becomes AGENT_UID, keeping CAP_KILL (to kill the run's
+# processes), CAP_SETGID and CAP_SETUID (to start them as another user) and
+# nothing else. Every program runs as SANDBOX_UID, with no capability in any set
+# (and none it could regain: empty bounding set, no ambient or inheritable
+# ones, no-new-privileges, no setuid files), in a session of its own. The kernel
+# only lets a process prlimit, renice, set the affinity or scheduler of,
+# signal, ptrace or read the memory of processes of its own uid (or with
+# capabilities the program lacks), so everything the program tries on the agent
+# fails with EPERM; being non-dumpable, the agent's /proc files are root's and
+# can't be opened either (its fds: the container's stdio, where frames go).
+# Each run is forked from the agent, whose state nobody else can change, so
+# it starts with the container's rlimits, nice value, affinity and scheduler,
+# umask 022, /workspace as cwd and the container's environment. The program
+# gets fresh pipes for fds 0-2 and no other descriptor.
 #
 # Backstop: if the host goes silent, the agent SIGKILLs the run at
 # timeoutMs + graceMs counted from the frame's arrival, and exits when idle for
 # --idle-exit-ms or when stdin ends (the host's attach connection closed).
 import ctypes
+import errno
 import os
 import resource
 import select
@@ -43,17 +56,31 @@ import signal
 import sys
 import time
 
-VERSION = 2
+VERSION = 3
 MAX_HEADER = 64 * 1024 * 1024
 EXIT_BOOT = 125  # like `env`: the program could not be started
 CHUNK = 64 * 1024
 WRITABLE = ("/workspace", "/tmp", "/dev/shm", "/dev/mqueue")
 WORKDIR = "/workspace"
+# The programs' environment: the container's (spec.ts SANDBOX_ENV), as the agent got it.
+PROGRAM_ENV = dict(os.environ)
 CG_MEM = "/sys/fs/cgroup/memory/"
+
+# Two users (docker/sandbox builds them; spec.ts owns the tmpfs by SANDBOX_UID).
+AGENT_UID = AGENT_GID = 10000
+SANDBOX_UID = SANDBOX_GID = 10001
 
 libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_DUMPABLE = 4
+PR_SET_KEEPCAPS = 8
+PR_CAPBSET_READ = 23
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
 IPC_RMID = 0
+CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP = 5, 6, 7, 8
+# What the agent keeps: kill the run's processes, start them as SANDBOX_UID.
+AGENT_CAPS = (1 << CAP_KILL) | (1 << CAP_SETGID) | (1 << CAP_SETUID)
 
 
 class Fatal(Exception):
@@ -81,6 +108,113 @@ def js(value):
 
 def js_object(d):
     return "{" + ",".join('"%s":%s' % (k, js(v)) for k, v in d.items()) + "}"
+
+
+# ---- users and capabilities --------------------------------------------------
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+CAP_VERSION_3 = 0x20080522  # 64-bit sets, as two CapData
+
+
+def errno_error(what):
+    e = ctypes.get_errno()
+    return OSError(e, "%s: %s" % (what, os.strerror(e)))
+
+
+def capget():
+    """(effective, permitted, inheritable) of this thread, as 64-bit masks."""
+    d = (CapData * 2)()
+    if libc.capget(ctypes.byref(CapHeader(CAP_VERSION_3, 0)), d) != 0:
+        raise errno_error("capget")
+    return tuple(getattr(d[0], f) | (getattr(d[1], f) << 32) for f in ("effective", "permitted", "inheritable"))
+
+
+def capset(effective, permitted, inheritable):
+    d = (CapData * 2)()
+    for i in (0, 1):
+        d[i].effective = (effective >> (32 * i)) & 0xFFFFFFFF
+        d[i].permitted = (permitted >> (32 * i)) & 0xFFFFFFFF
+        d[i].inheritable = (inheritable >> (32 * i)) & 0xFFFFFFFF
+    if libc.capset(ctypes.byref(CapHeader(CAP_VERSION_3, 0)), d) != 0:
+        raise errno_error("capset")
+
+
+def prctl(what, option, arg2=0):
+    if libc.prctl(option, arg2, 0, 0, 0) < 0:
+        raise errno_error(what)
+
+
+def clear_ambient():
+    # EINVAL: a kernel without ambient capabilities (before 4.3) has none to clear.
+    if libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 and ctypes.get_errno() != errno.EINVAL:
+        raise errno_error("prctl(PR_CAP_AMBIENT_CLEAR_ALL)")
+
+
+def become(uid, gid):
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+
+
+def become_agent():
+    """At start, as uid 0: empty the bounding set, become AGENT_UID keeping AGENT_CAPS only."""
+    if os.getresuid() != (0, 0, 0):
+        raise Fatal("the agent must start as uid 0 with CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP "
+                    "(sandbox/spec.ts), not as uid %d: image and worker out of step?" % os.getuid())
+    needed = AGENT_CAPS | (1 << CAP_SETPCAP)
+    permitted = capget()[1]
+    if permitted & needed != needed:
+        raise Fatal("the agent lacks capabilities %#x (has %#x): see sandbox/spec.ts CapAdd" % (needed & ~permitted, permitted))
+    try:
+        # Nothing started below the agent may ever gain a capability through exec.
+        cap = 0
+        while libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0:
+            cap += 1
+        if ctypes.get_errno() != errno.EINVAL or cap == 0:  # EINVAL: past the last capability
+            raise errno_error("prctl(PR_CAPBSET_DROP, %d)" % cap)
+        clear_ambient()
+        prctl("prctl(PR_SET_KEEPCAPS)", PR_SET_KEEPCAPS, 1)
+        become(AGENT_UID, AGENT_GID)
+        prctl("prctl(PR_SET_KEEPCAPS)", PR_SET_KEEPCAPS, 0)
+        capset(AGENT_CAPS, AGENT_CAPS, 0)
+        # The uid change made us non-dumpable already; say so explicitly. Not
+        # dumpable: /proc/<agent>/* belongs to root, so no program opens its fds,
+        # environ or memory.
+        prctl("prctl(PR_SET_DUMPABLE)", PR_SET_DUMPABLE, 0)
+    except OSError as e:
+        raise Fatal("could not drop privileges: %s" % e)
+    got = (os.getresuid(), os.getresgid(), os.getgroups(), capget(), libc.prctl(PR_CAPBSET_READ, CAP_SETUID, 0, 0, 0))
+    want = ((AGENT_UID,) * 3, (AGENT_GID,) * 3, [], (AGENT_CAPS, AGENT_CAPS, 0), 0)
+    if got != want:
+        raise Fatal("privileges not as intended: %r" % (got,))
+
+
+def become_sandbox_user():
+    """In a child of the agent, for good: SANDBOX_UID, no capability in any set."""
+    become(SANDBOX_UID, SANDBOX_GID)
+    # Leaving one non-zero uid for another keeps capabilities: drop them by hand.
+    capset(0, 0, 0)
+    clear_ambient()
+    if os.getresuid() != (SANDBOX_UID,) * 3 or os.getresgid() != (SANDBOX_GID,) * 3 or capget() != (0, 0, 0):
+        raise OSError(errno.EPERM, "could not drop to the sandbox user")
+
+
+def process_state():
+    """What every run inherits from the agent; nothing but the agent may change it."""
+    limits = []
+    for name in sorted(n for n in dir(resource) if n.startswith("RLIMIT_")):
+        try:
+            limits.append((name, resource.getrlimit(getattr(resource, name))))
+        except (OSError, ValueError):
+            pass  # not known to this kernel (or runtime)
+    return limits, os.getpriority(os.PRIO_PROCESS, 0), os.sched_getaffinity(0), os.sched_getscheduler(0)
 
 
 # ---- reading frames ---------------------------------------------------------
@@ -200,6 +334,7 @@ def write_file(parts, data):
 
 
 def write_files(files):
+    """In the program's child, as the sandbox user: the files are the program's."""
     for path, data in files:
         parts = safe_parts(path)
         try:
@@ -241,7 +376,7 @@ def children_cpu_ns():
 
 # ---- processes ----------------------------------------------------------------
 
-def child(argv, fds):
+def child(argv, files, fds):
     # In the forked child, before exec. Never returns.
     try:
         stdin_r, stdout_w, stderr_w = fds
@@ -259,20 +394,30 @@ def child(argv, fds):
             except (OSError, ValueError):
                 pass
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        # A session (and process group) of its own: kill(0, ...) and
+        # setpriority(PRIO_PGRP, 0, ...) reach the run's processes only.
+        os.setsid()
+        become_sandbox_user()
         # Under memory pressure the kernel should kill the program, not the agent.
-        # (The agent is non-dumpable, which makes /proc/self root-owned; exec
-        # makes the program dumpable again anyway.)
+        # (The uid change left us non-dumpable, which makes /proc/self root's;
+        # exec makes the program dumpable again anyway.)
         libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         try:
             with open("/proc/self/oom_score_adj", "w") as f:
                 f.write("1000")
         except OSError:
             pass
+        os.umask(0o022)
         os.chdir(WORKDIR)
-        os.execv(argv[0], argv)
+        try:
+            write_files(files)
+        except BootError as e:
+            os.write(2, ("paddock-boot: %s\n" % e).encode("utf-8", "replace"))
+            os._exit(EXIT_BOOT)
+        os.execve(argv[0], argv, PROGRAM_ENV)
     except BaseException as e:  # noqa: BLE001 - must never return into the agent
         try:
-            os.write(2, ("paddock-boot: cannot exec %r: %s\n" % (argv[0], e)).encode("utf-8", "replace"))
+            os.write(2, ("paddock-boot: cannot start %r: %s\n" % (argv[0], e)).encode("utf-8", "replace"))
         finally:
             os._exit(EXIT_BOOT)
 
@@ -303,13 +448,6 @@ def run(header, stdin, wake_r):
     budget = (header["timeoutMs"] + header["graceMs"]) / 1000.0
     deadline = time.monotonic() + budget if budget > 0 else None
 
-    try:
-        write_files(header["files"])
-    except BootError as e:
-        send(b"E", ("paddock-boot: %s\n" % e).encode("utf-8", "replace"))
-        return {"exitCode": EXIT_BOOT, "signal": None, "wallNs": 0, "cpuNs": 0, "oomKills": 0,
-                "memPeak": mem_peak(), "memPeakRose": False, "backstop": False}
-
     oom0, peak0, cpu0 = oom_kills(), mem_peak(), children_cpu_ns()
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
@@ -317,7 +455,7 @@ def run(header, stdin, wake_r):
     t0 = time.monotonic_ns()
     pid = os.fork()
     if pid == 0:
-        child(argv, (in_r, out_w, err_w))
+        child(argv, header["files"], (in_r, out_w, err_w))
     for fd in (in_r, out_w, err_w):
         os.close(fd)
     send(b"S", '{"pid":%d}' % pid)
@@ -483,8 +621,9 @@ def remove_sysv_ipc():
                 libc.msgctl(ident, IPC_RMID, None)
 
 
-def wipe():
-    # The run may have locked its own directories (chmod 0): we own them too.
+def wipe_as_sandbox_user():
+    # The run may have locked its own directories (chmod 0): its user owns them,
+    # and the tmpfs roots of /workspace and /tmp.
     for top, mode in ((WORKDIR, 0o755), ("/tmp", 0o1777)):
         try:
             os.chmod(top, mode)
@@ -496,7 +635,44 @@ def wipe():
     remove_sysv_ipc()
     left = [t for t in WRITABLE if os.path.isdir(t) and os.listdir(t)]
     if left:
-        raise Fatal("could not wipe %s" % ", ".join(left))
+        raise OSError(errno.ENOTEMPTY, "could not wipe %s" % ", ".join(left))
+
+
+def wipe(fresh_state):
+    """After a kept run (every process of it is dead): clean up as its user, in a child."""
+    if process_state() != fresh_state:
+        raise Fatal("the agent's process state changed during the run")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            signal.set_wakeup_fd(-1)
+            null = os.open("/dev/null", os.O_RDWR)
+            os.dup2(null, 0)
+            os.dup2(null, 1)  # never the container's stdout
+            os.dup2(w, 3)
+            os.closerange(4, 65536)
+            become_sandbox_user()
+            wipe_as_sandbox_user()
+            os._exit(0)
+        except BaseException as e:  # noqa: BLE001 - must never return into the agent
+            try:
+                os.write(3, str(e).encode("utf-8", "replace")[:4096])
+            finally:
+                os._exit(1)
+    os.close(w)
+    try:
+        why = b""
+        while True:
+            chunk = os.read(r, 4096)
+            if not chunk:
+                break
+            why += chunk
+    finally:
+        os.close(r)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise Fatal("wipe failed: %s" % (why.decode("utf-8", "replace") or "status %d" % status))
 
 
 # ---- main ---------------------------------------------------------------------------
@@ -506,16 +682,15 @@ def main():
     args = sys.argv[1:]
     if len(args) == 2 and args[0] == "--idle-exit-ms":
         idle_ms = int(args[1])
-    # Not dumpable: the program (same uid) can't ptrace us or open /proc/1/fd/*.
-    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
-        raise Fatal("prctl(PR_SET_DUMPABLE) failed: errno %d" % ctypes.get_errno())
+    become_agent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    os.chdir(WORKDIR)
+    os.chdir("/")
+    fresh_state = process_state()
 
     send(b"R", '{"v":%d,"pid":%d}' % (VERSION, os.getpid()))
     while True:
@@ -528,7 +703,7 @@ def main():
         send(b"X", js_object(status))
         if not header["keep"]:
             return
-        wipe()
+        wipe(fresh_state)
         send(b"R", '{"v":%d,"pid":%d}' % (VERSION, os.getpid()))
 
 
