@@ -1,9 +1,19 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { NotFoundError, PaddockError, PayloadTooLargeError, ValidationError } from '../core/errors';
+import { z } from 'zod';
+import { NotFoundError } from '../core/errors';
 import { mountBullBoard } from '../dashboards/bull-board';
 import { authenticate } from './auth';
+import { checkParsedBody, JSON_TYPES, requireJsonBodies } from './body-guard';
 import type { ApiDeps, RequestContext } from './context';
+import { fromForeign } from './http-errors';
 import { routes } from './routes';
+import { parseQuery } from './validate';
+
+/**
+ * The only query parameter of the SSE routes: `?lastEventId=` for clients that cannot
+ * set the Last-Event-ID header (the relay in sse.ts reads and checks its value).
+ */
+const STREAM_QUERY = z.object({ lastEventId: z.string().optional() });
 
 /** Express is a thin adapter: the route table, auth, one error mapper. */
 export function buildApp(deps: ApiDeps): express.Express {
@@ -11,7 +21,10 @@ export function buildApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(timing(deps));
-  app.use(express.json({ limit: deps.config.MAX_BODY_BYTES }));
+  app.use(requireJsonBodies);
+  // Not strict: a body of `null` or `42` then gets the clear "must be a JSON object" from checkParsedBody.
+  app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, type: JSON_TYPES, strict: false }));
+  app.use(checkParsedBody);
 
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
@@ -29,7 +42,10 @@ export function buildApp(deps: ApiDeps): express.Express {
           headers: req.headers,
           body: req.body,
         };
-        if ('stream' in route) return await route.stream(ctx, req, res);
+        if ('stream' in route) {
+          parseQuery(STREAM_QUERY, ctx.query);
+          return await route.stream(ctx, req, res);
+        }
         const out = await route.handler(ctx);
         res.status(out.status).set(out.headers ?? {}).json(out.body);
       } catch (err) {
@@ -46,7 +62,7 @@ export function buildApp(deps: ApiDeps): express.Express {
 /** Maps every error to `{error: {code, message, details?}}`; never a stack trace. */
 function errorMapper(deps: ApiDeps) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = fromExpress(err);
+    const e = fromForeign(err);
     if (e.status >= 500) deps.log.error({ err }, 'request failed');
     if (res.headersSent) {
       res.end();
@@ -57,16 +73,6 @@ function errorMapper(deps: ApiDeps) {
     if (e.code === 'unauthorized') res.set('www-authenticate', 'Bearer');
     res.status(e.status).json({ error: body });
   };
-}
-
-/** body-parser and other foreign errors become one of ours. */
-function fromExpress(err: unknown): PaddockError {
-  if (err instanceof PaddockError) return err;
-  const type = (err as { type?: string } | null)?.type;
-  if (type === 'entity.too.large') return new PayloadTooLargeError();
-  if (type === 'entity.parse.failed') return new ValidationError('request body is not valid JSON');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new ValidationError('unsupported body encoding');
-  return new PaddockError('internal', 500, 'internal error');
 }
 
 function timing(deps: ApiDeps) {

@@ -82,7 +82,7 @@ export async function authenticate(
 ): Promise<Principal> {
   if (access === 'public') return ANONYMOUS;
   const raw = token ?? bearerToken(authorization);
-  if (!raw) throw new UnauthorizedError();
+  if (!raw) throw new UnauthorizedError(authorization ? 'malformed Authorization header: expected "Bearer <token>"' : undefined);
   const principal = await verifier.verify(raw);
   if (access === 'admin' && principal.role !== 'admin') throw new ForbiddenError();
   return principal;

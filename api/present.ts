@@ -1,7 +1,15 @@
 import type { RunDoc } from '../core/runs';
 
-/** The public shape of a run (the document minus internals, plus links). */
+/**
+ * The public shape of a run (the document minus internals, plus links).
+ * `request` is the request as accepted, whatever the kind (code, prompt, models,
+ * tests, budgets…), with `metadata` shown once, at the top. It is the strict
+ * runRequestSchema's output, so it holds only fields that schema declares, and
+ * none of them is a credential: tokens come in headers and provider keys from
+ * the config, and neither is ever copied into a run document.
+ */
 export function presentRun(run: RunDoc) {
+  const { metadata, ...request } = run.request;
   return {
     id: run._id,
     owner: run.owner,
@@ -12,13 +20,13 @@ export function presentRun(run: RunDoc) {
     attempts: run.attempts,
     cancelRequested: run.cancelRequested ?? false,
     idempotencyKey: run.idempotencyKey,
-    metadata: run.request.metadata,
+    metadata,
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     result: run.result,
     error: run.error,
-    request: { code: run.request.code, files: run.request.files, stdin: run.request.stdin },
+    request,
     links: runLinks(run._id),
   };
 }

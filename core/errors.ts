@@ -89,3 +89,20 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/**
+ * The request body's media type, charset or Content-Encoding is not one the API
+ * reads. Its code stays `validation_error` (the stable set has no code of its own
+ * for this; clients branch on the code) while the status is HTTP's precise 415.
+ */
+export class UnsupportedMediaTypeError extends PaddockError {
+  constructor(message: string) {
+    super('validation_error', 415, message);
+  }
+}
+
+export class RateLimitedError extends PaddockError {
+  constructor(message = 'too many requests') {
+    super('rate_limited', 429, message);
+  }
+}

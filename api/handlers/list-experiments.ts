@@ -4,7 +4,7 @@ import { EXPERIMENT_STATES } from '../../core/experiments';
 import { decodeCursor } from '../../core/store/cursor';
 import type { Handler } from '../context';
 import { presentExperiment } from '../present-jobs';
-import { parseOrThrow } from '../validate';
+import { parseQuery } from '../validate';
 
 const querySchema = z.object({
   status: z.enum(EXPERIMENT_STATES).optional(),
@@ -16,7 +16,7 @@ const querySchema = z.object({
 
 /** GET /v1/experiments → {items, nextCursor}: the caller's experiments (admins: everyone's), newest first. */
 export const listExperiments: Handler = async (ctx) => {
-  const q = parseOrThrow(querySchema, ctx.query, 'query');
+  const q = parseQuery(querySchema, ctx.query);
   if (q.cursor !== undefined && !decodeCursor(q.cursor)) throw new ValidationError('invalid cursor');
   const owner = ctx.principal.role === 'admin' ? q.owner : ctx.principal.sub;
   const page = await ctx.deps.store.experiments.list({ owner, status: q.status, limit: q.limit, cursor: q.cursor });

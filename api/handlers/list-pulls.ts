@@ -4,7 +4,7 @@ import { PULL_STATES } from '../../core/models/pull';
 import { decodeCursor } from '../../core/store/cursor';
 import type { Handler } from '../context';
 import { presentPull } from '../present-jobs';
-import { parseOrThrow } from '../validate';
+import { parseQuery } from '../validate';
 
 const querySchema = z.object({
   status: z.enum(PULL_STATES).optional(),
@@ -16,7 +16,7 @@ const querySchema = z.object({
 
 /** GET /v1/models/pulls → {items, nextCursor}: pulls the caller asked for (admins: all), newest first. */
 export const listPulls: Handler = async (ctx) => {
-  const q = parseOrThrow(querySchema, ctx.query, 'query');
+  const q = parseQuery(querySchema, ctx.query);
   if (q.cursor !== undefined && !decodeCursor(q.cursor)) throw new ValidationError('invalid cursor');
   const admin = ctx.principal.role === 'admin';
   const page = await ctx.deps.store.pulls.list({ owner: admin ? q.owner : ctx.principal.sub, status: q.status, limit: q.limit, cursor: q.cursor });

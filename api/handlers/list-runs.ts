@@ -4,7 +4,7 @@ import { RUN_KINDS, RUN_STATES } from '../../core/runs';
 import { isValidCursor } from '../../core/store/runs';
 import type { Handler } from '../context';
 import { presentRun } from '../present';
-import { parseOrThrow } from '../validate';
+import { parseQuery } from '../validate';
 
 const querySchema = z.object({
   status: z.enum(RUN_STATES).optional(),
@@ -17,7 +17,7 @@ const querySchema = z.object({
 
 /** GET /v1/runs → {items, nextCursor}: the caller's runs (admins: everyone's), newest first. */
 export const listRuns: Handler = async (ctx) => {
-  const q = parseOrThrow(querySchema, ctx.query, 'query');
+  const q = parseQuery(querySchema, ctx.query);
   if (q.cursor !== undefined && !isValidCursor(q.cursor)) throw new ValidationError('invalid cursor');
   const owner = ctx.principal.role === 'admin' ? q.owner : ctx.principal.sub;
   const page = await ctx.deps.store.runs.list({ owner, status: q.status, kind: q.kind, limit: q.limit, cursor: q.cursor });

@@ -4,12 +4,13 @@ import { deleteModel, listInstalled, serverVersion } from '../../core/models/oll
 import { modelNameSchema } from '../../core/models/pull';
 import { resolveOllamaServer } from '../../core/models/servers';
 import type { Handler, RequestContext } from '../context';
-import { parseOrThrow } from '../validate';
+import { parseOrThrow, parseQuery } from '../validate';
 
+/** `?server=` is the only query parameter of these routes. */
 const serverQuery = z.object({ server: z.string().min(1).max(100).optional() });
 
 function server(ctx: RequestContext) {
-  const q = parseOrThrow(serverQuery, { server: ctx.query.server }, 'query');
+  const q = parseQuery(serverQuery, ctx.query);
   return resolveOllamaServer(ctx.deps.config, q.server);
 }
 

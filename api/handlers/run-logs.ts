@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isTerminal } from '../../core/runs';
 import type { Handler } from '../context';
 import { loadVisibleRun } from '../guards';
-import { parseOrThrow } from '../validate';
+import { parseQuery } from '../validate';
 
 const querySchema = z.object({
   after: z.coerce.number().int().min(0).default(0),
@@ -11,7 +11,7 @@ const querySchema = z.object({
 
 /** GET /v1/runs/:id/logs?after=&limit= → {items, nextAfter}: events as JSON pages. */
 export const runLogs: Handler = async (ctx) => {
-  const q = parseOrThrow(querySchema, ctx.query, 'query');
+  const q = parseQuery(querySchema, ctx.query);
   const run = await loadVisibleRun(ctx);
   const { events, store } = ctx.deps;
   // A finished run's events are all in MongoDB; a live one's newest may still be only in Redis.
