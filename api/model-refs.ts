@@ -16,3 +16,11 @@ export function checkModelRefs(config: Config, refs: { ref: string; path: (strin
   });
   if (bad.length > 0) throw new ValidationError('unknown model', bad);
 }
+
+/** A kind that asks a model cannot run without an LLM provider: a 400 at submission, not a failed job later. */
+export function requireProvider(config: Config, path: (string | number)[]): void {
+  if (config.llm.providers.length > 0) return;
+  throw new ValidationError('no LLM provider is configured (LLM_PROVIDERS), so nothing can answer this', [
+    { path, message: 'set LLM_PROVIDERS on the server to use this' },
+  ]);
+}

@@ -5,7 +5,7 @@ import { admitJobs } from '../core/jobs/accept';
 import { effectiveLimits, runRequestSchema, type RunDoc, type RunKind, type RunRequest } from '../core/runs';
 import type { SandboxLimits } from '../sandbox/types';
 import type { RequestContext } from './context';
-import { checkModelRefs } from './model-refs';
+import { checkModelRefs, requireProvider } from './model-refs';
 import { parseOrThrow } from './validate';
 
 /**
@@ -55,6 +55,7 @@ export function sha256(s: string): string {
 const AVAILABLE_KINDS: RunKind[] = ['code', 'autorun', 'agent', 'compare', 'consensus', 'evaluation'];
 
 function checkModels(ctx: RequestContext, request: RunRequest): void {
+  if (request.kind !== 'code') requireProvider(ctx.deps.config, [request.models ? 'models' : 'model']);
   checkModelRefs(ctx.deps.config, [
     ...(request.models ?? []).map((m, i) => ({ ref: m, path: ['models', i] })),
     ...(request.judge ? [{ ref: request.judge, path: ['judge'] }] : []),

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { LANGUAGES, type ExecResult, type SandboxLimits } from '../sandbox/types';
+import { ValidationError } from './errors';
+import { planFiles } from '../sandbox/protocol';
+import { LANGUAGES, LIMIT_MINIMA, type ExecResult, type Language, type SandboxFile, type SandboxLimits } from '../sandbox/types';
 import type { JobDoc, JobState as RunState } from './jobs/model';
 import { testCaseSchema, type TestResult } from './testing';
 
@@ -17,31 +19,41 @@ export type RunKind = (typeof RUN_KINDS)[number];
 /** A run's states are the job states (core/jobs/model.ts): runs are the kind that uses all of them. */
 export { JOB_STATES as RUN_STATES, TERMINAL_STATES, isTerminal, type JobState as RunState } from './jobs/model';
 
-const relativePath = z
-  .string()
-  .min(1)
-  .max(255)
-  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\0'), {
-    message: 'must be a relative path without ..',
-  });
-
+/** The sandbox's own minima: one rule for the API and the sandbox. */
 export const limitsSchema = z
   .object({
-    timeoutMs: z.number().int().positive(),
-    memoryMb: z.number().int().positive(),
-    cpus: z.number().positive(),
-    pids: z.number().int().positive(),
-    outputBytes: z.number().int().positive(),
+    timeoutMs: z.number().int().min(LIMIT_MINIMA.timeoutMs),
+    memoryMb: z.number().int().min(LIMIT_MINIMA.memoryMb),
+    cpus: z.number().min(LIMIT_MINIMA.cpus),
+    pids: z.number().int().min(LIMIT_MINIMA.pids),
+    outputBytes: z.number().int().min(LIMIT_MINIMA.outputBytes),
   })
   .partial()
   .strict();
+
+/**
+ * The sandbox's file rule (sandbox/protocol.ts planFiles: relative, inside the
+ * workdir, unique, not overlapping the main file), applied at submission so a
+ * run it would refuse is a 400 and never a failed job.
+ */
+function checkFiles(body: { language?: Language; code?: string; files?: SandboxFile[] }, ctx: z.RefinementCtx): void {
+  for (const [i, f] of (body.files ?? []).entries()) {
+    try {
+      planFiles(body.language ?? 'bash', body.code ?? '', (body.files ?? []).slice(0, i + 1));
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      ctx.addIssue({ code: 'custom', path: ['files', i, 'path'], message: `${err.message}: ${JSON.stringify(f.path)}` });
+      return;
+    }
+  }
+}
 
 export const runRequestSchema = z
   .object({
     kind: z.enum(RUN_KINDS).default('code'),
     language: z.enum(LANGUAGES).optional(),
     code: z.string().max(512 * 1024).optional(),
-    files: z.array(z.object({ path: relativePath, content: z.string() }).strict()).max(100).optional(),
+    files: z.array(z.object({ path: z.string().min(1).max(255), content: z.string() }).strict()).max(100).optional(),
     stdin: z.string().max(512 * 1024).optional(),
     /** Structured tests (core/testing.ts): each reports name, passed, message and duration. */
     tests: z.array(testCaseSchema).min(1).max(200).optional(),
@@ -72,6 +84,7 @@ export const runRequestSchema = z
   })
   .strict()
   .superRefine((body, ctx) => {
+    checkFiles(body, ctx);
     const need = (field: keyof typeof body, ok: boolean) => {
       if (!ok) ctx.addIssue({ code: 'custom', path: [field], message: `required for kind "${body.kind}"` });
     };
@@ -181,6 +194,8 @@ export interface EvaluationResult {
     meanSandboxMs: number;
     usage: { inputTokens: number; outputTokens: number };
     costUsd: number;
+    /** Set when this model could not answer (its provider failed); its remaining samples count as failed. */
+    error?: string;
   }[];
 }
 

@@ -24,6 +24,7 @@ import { encodeRunFrame, LANGUAGE_SPECS, planFiles, type AgentExit } from './pro
 import { ReuseCache } from './reuse';
 import { BACKSTOP_GRACE_MS, buildContainerSpec, resourceUpdate } from './spec';
 import type { ExecRequest, ExecResult, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
+import { LIMIT_MINIMA } from './types';
 
 export interface SandboxOptions {
   /** Image with the agent, e.g. 'paddock-sandbox:v3' (docker/sandbox). Never pulled. */
@@ -121,13 +122,7 @@ class NotStarted extends Error {}
 class TooSmall extends Error {}
 
 function checkLimits(l: SandboxLimits): void {
-  const bad = (name: string, min: number, v: number) => !(Number.isFinite(v) && v >= min) && name;
-  const problem =
-    bad('timeoutMs', 1, l.timeoutMs) ||
-    bad('memoryMb', 6, l.memoryMb) || // Docker's minimum
-    bad('cpus', 0.01, l.cpus) ||
-    bad('pids', 1, l.pids) ||
-    bad('outputBytes', 0, l.outputBytes);
+  const problem = (Object.keys(LIMIT_MINIMA) as (keyof SandboxLimits)[]).find((k) => !(Number.isFinite(l[k]) && l[k] >= LIMIT_MINIMA[k]));
   if (problem) throw new ValidationError(`invalid sandbox limit ${problem}`, { limits: l });
 }
 

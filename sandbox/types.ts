@@ -20,6 +20,19 @@ export interface SandboxLimits {
   outputBytes: number;
 }
 
+/**
+ * The smallest limits a sandbox accepts: the API validates requests against
+ * these, so a run that cannot be started is refused at submission. Memory below
+ * what the agent needs to start still runs, and ends `memory_exceeded`.
+ */
+export const LIMIT_MINIMA: Readonly<SandboxLimits> = {
+  timeoutMs: 1,
+  memoryMb: 6, // Docker's minimum
+  cpus: 0.01, // the CFS quota's resolution Docker accepts
+  pids: 1,
+  outputBytes: 0,
+};
+
 export interface SandboxFile {
   /** Relative path inside the workdir; no `..`, not absolute. */
   path: string;

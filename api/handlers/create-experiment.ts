@@ -3,7 +3,7 @@ import { newId } from '../../core/ids';
 import { EXPERIMENT_JOB } from '../../core/jobs/kinds';
 import { admitJobs } from '../../core/jobs/accept';
 import type { Handler, RequestContext } from '../context';
-import { checkModelRefs } from '../model-refs';
+import { checkModelRefs, requireProvider } from '../model-refs';
 import { presentExperiment } from '../present-jobs';
 import { parseOrThrow } from '../validate';
 
@@ -32,6 +32,7 @@ export const createExperiment: Handler = async (ctx) => {
 };
 
 function checkModels(ctx: RequestContext, request: ExperimentRequest): void {
+  requireProvider(ctx.deps.config, ['agents', 0, 'model']);
   checkModelRefs(ctx.deps.config, [
     ...request.agents.map((a, i) => ({ ref: a.model, path: ['agents', i, 'model'] })),
     ...(request.selectorModel ? [{ ref: request.selectorModel, path: ['selectorModel'] }] : []),

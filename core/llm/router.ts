@@ -7,7 +7,7 @@ import { runChain, type ChainOptions } from './chain';
 import { CircuitBreaker } from './circuit';
 import { capabilitiesOf, type Capability, type LlmConfig } from './config';
 import { costUsd } from './cost';
-import { isAbortError } from './errors';
+import { isAbortError, ProviderError } from './errors';
 import { pickModel, planCall } from './plan';
 import { createAdapter } from './providers';
 import { hasImages } from './providers/messages';
@@ -85,7 +85,7 @@ export function createLlm(opts: CreateLlmOptions): Llm {
   async function chat(req: ChatRequest, chainOpts: ChainOptions = {}): Promise<ChatResult> {
     const started = Date.now();
     const needs: Capability[] = hasImages(req.messages) ? ['chat', 'vision'] : ['chat'];
-    const plan = planCall(config, req.model, needs, req.fallback ?? true);
+    const plan = planCall(config, await resolveAuto(req.model, needs[0]!), needs, req.fallback ?? true);
     const ctx = context(req.signal);
     const { value, step, attempts } = await runChain(plan, runtimes, ctx, chainOpts, (rt, model, signal, state) =>
       rt.adapter.chat({
@@ -102,7 +102,7 @@ export function createLlm(opts: CreateLlmOptions): Llm {
   async function embed(req: EmbedRequest): Promise<EmbedResult> {
     const started = Date.now();
     if (req.values.length === 0) throw new ValidationError('embed: values must not be empty');
-    const plan = planCall(config, req.model, ['embeddings'], req.fallback ?? true);
+    const plan = planCall(config, await resolveAuto(req.model, 'embeddings'), ['embeddings'], req.fallback ?? true);
     const { value, step, attempts } = await runChain(plan, runtimes, context(req.signal), {}, (rt, model, signal) =>
       rt.adapter.embed({ model, values: req.values, signal }));
     const cost = costUsd(runtimes.get(step.provider)!.cfg.prices?.[step.model], value.usage);
@@ -110,6 +110,19 @@ export function createLlm(opts: CreateLlmOptions): Llm {
       embeddings: value.embeddings, usage: value.usage, ...(cost !== undefined ? { costUsd: cost } : {}),
       model: `${step.provider}/${step.model}`, latencyMs: Date.now() - started, attempts,
     };
+  }
+
+  /** "auto": the cheapest healthy model with the capability (the declared default policy), for every kind of call. */
+  async function resolveAuto(model: string | undefined, capability: Capability): Promise<string | undefined> {
+    if (model !== 'auto') return model;
+    const picked = await selectModel({ capability, prefer: 'cheapest' });
+    if (!picked) throw new ProviderError(`no healthy ${capability} model is configured for "auto"`, { kind: 'capability' });
+    return picked.id;
+  }
+
+  async function selectModel(policy: Parameters<Llm['selectModel']>[0]) {
+    const states = await Promise.all([...runtimes.values()].map(async (rt) => [rt.cfg.name, await circuitState(rt)] as const));
+    return applyPolicy(listAvailableModels(config), new Map(states), policy);
   }
 
   async function circuitState(rt: ProviderRuntime): Promise<CircuitState> {
@@ -175,10 +188,7 @@ export function createLlm(opts: CreateLlmOptions): Llm {
     integrations: (o = {}) => track(Promise.all([...runtimes.values()].map((rt) => integration(rt, o.signal)))),
     testIntegration: (name, o) => track(testIntegration(name, o)),
     availableModels: () => listAvailableModels(config),
-    selectModel: async (policy) => {
-      const states = await Promise.all([...runtimes.values()].map(async (rt) => [rt.cfg.name, await circuitState(rt)] as const));
-      return applyPolicy(listAvailableModels(config), new Map(states), policy);
-    },
+    selectModel,
     close() {
       closed ??= (async () => {
         closing.abort(new Error('the LLM layer is closing'));

@@ -1,3 +1,4 @@
+import { ProviderError } from '../../core/llm';
 import type { EvaluationResult } from '../../core/runs';
 import type { Executor } from './context';
 import { autorunLoop } from './autorun';
@@ -18,11 +19,19 @@ export const executeEvaluation: Executor = async (run, ctx, emitter) => {
   const perModel = await Promise.all(
     models.map(async (model, m) => {
       const outcomes: Outcome[] = [];
-      for (let s = 1; s <= samples; s++) {
+      let error: ProviderError | undefined;
+      for (let s = 1; s <= samples && !error; s++) {
         const key = `${m}.${s}`;
-        const r = await autorunLoop(run, ctx, emitter, { model, maxAttempts: req.maxAttempts ?? 1, key });
-        emitter.emit({ type: 'step', data: { name: 'sample', model, sample: s, passed: r.succeededAttempt !== null, key } });
-        outcomes.push(r);
+        try {
+          const r = await autorunLoop(run, ctx, emitter, { model, maxAttempts: req.maxAttempts ?? 1, key });
+          emitter.emit({ type: 'step', data: { name: 'sample', model, sample: s, passed: r.succeededAttempt !== null, key } });
+          outcomes.push(r);
+        } catch (err) {
+          // A model that cannot answer scores 0 for what is left; the other models' scores still count.
+          if (!(err instanceof ProviderError) || ctx.signal.aborted) throw err;
+          error = err;
+          emitter.emit({ type: 'step', data: { name: 'sample', model, sample: s, passed: false, key, error: err.message } });
+        }
       }
       const passed = outcomes.filter((o) => o.succeededAttempt !== null).length;
       const sum = (f: (o: Outcome) => number) => outcomes.reduce((a, o) => a + f(o), 0);
@@ -35,9 +44,14 @@ export const executeEvaluation: Executor = async (run, ctx, emitter) => {
         meanSandboxMs: Math.round(sum((o) => o.sandboxMs) / samples),
         usage: { inputTokens: sum((o) => o.usage.inputTokens), outputTokens: sum((o) => o.usage.outputTokens) },
         costUsd: sum((o) => o.costUsd),
+        ...(error ? { error: error.message } : {}),
+        failure: error,
       };
     }),
   );
-  const result: EvaluationResult = { models: perModel };
+  // Only when no model could answer at all is the evaluation itself not carried out.
+  const failures = perModel.map((p) => p.failure);
+  if (failures.every((f) => f !== undefined) && failures[0]) throw failures[0];
+  const result: EvaluationResult = { models: perModel.map(({ failure: _, ...p }) => p) };
   return { status: 'succeeded', result };
 };
