@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../core/errors';
-import type { RunEvent } from '../core/events';
+import type { JobEvent } from '../core/events';
 import type { RequestContext } from './context';
 import { header } from './guards';
 
@@ -42,7 +42,7 @@ export async function streamEvents(ctx: RequestContext, req: Request, res: Respo
     closed = true;
     dropTail(); // also breaks a blocking XREAD
   });
-  const send = (e: RunEvent) => {
+  const send = (e: JobEvent) => {
     res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
     last = e.seq;
     return e.type === 'end';

@@ -6,7 +6,7 @@ import type { EventLog, NewEvent } from './events';
  * throws; events are appended in order, batched while an append is in flight, and
  * copied to MongoDB at most once per `syncEveryMs`. `flush` waits for all of it.
  */
-export class RunEmitter {
+export class JobEmitter {
   private pending: NewEvent[] = [];
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;

@@ -1,61 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { RunResult, RunState } from './runs';
-import type { TestResult } from './testing';
 import type { EventStore } from './store/events';
-import type { IterationSummary, MessageDoc } from './experiments';
-import type { PullProgress } from './models/pull';
+import type { Finale, JobEvent, NewEvent, EventType } from './event-model';
 
-/**
- * Run events. Each has a per-run `seq` (1, 2, 3, …) assigned atomically in Redis,
- * where a stream per run is the live channel any API instance can tail. MongoDB
- * holds the durable copy: `sync` copies the stream into it in batches, and a run
- * is only marked terminal after its events are all in MongoDB.
- */
-
-export interface EventDataMap {
-  status: { status: RunState; attempt?: number; reason?: string };
-  /** Program output; `action` names the agent action whose program printed it. */
-  stdout: { chunk: string; action?: string };
-  /**
-   * A piece of model output as it streams; `model` says which answer it belongs to.
-   * Experiments add the speaking agent and the message (iteration, seq) the piece belongs to.
-   */
-  token: { model: string; delta: string; agent?: string; iteration?: number; seq?: number };
-  /** One structured test's outcome. */
-  test: TestResult;
-  /** A completed phase of a multi-step run (e.g. one model's answer). */
-  step: { name: string } & Record<string, unknown>;
-  stderr: { chunk: string; action?: string };
-  result: RunResult;
-  error: { code: string; message: string };
-  end: { status: RunState };
-  /** Experiments: a message, sent after it was persisted (at least once: key it by iteration and seq). */
-  message: Omit<MessageDoc, '_id' | 'announced'>;
-  /** Experiments: an iteration started (status running) or ended (with its totals and termination). */
-  iteration: IterationSummary;
-  /** Model pulls: aggregate download progress (throttled). */
-  progress: PullProgress;
-  /** Model pulls: the download stream failed and is retried after `delayMs`. */
-  retry: { retry: number; reason: string; delayMs: number };
-}
-export type EventType = keyof EventDataMap;
-
-export interface RunEvent<T extends EventType = EventType> {
-  seq: number;
-  type: T;
-  data: EventDataMap[T];
-  /** Milliseconds since the epoch, from the emitting process's clock. */
-  ts: number;
-}
-
-export type NewEvent = { [T in EventType]: { type: T; data: EventDataMap[T] } }[EventType];
-
-/** The terminal outcome, written once per run. */
-export interface Finale {
-  status: RunState;
-  result?: RunResult;
-  error?: { code: string; message: string };
-}
+export type { EventDataMap, EventType, Finale, JobEvent, NewEvent } from './event-model';
 
 // Appends events unless the run has ended; with a finale, also ends it (once).
 // KEYS: seq, stream, final. ARGV: ttl (0: none), finale ('' for a plain append), then (type, data, ts)*.
@@ -134,7 +81,7 @@ export class EventLog {
   }
 
   /** Live events with seq > after (XRANGE, non-blocking). */
-  async read(runId: string, after: number, count: number): Promise<RunEvent[]> {
+  async read(runId: string, after: number, count: number): Promise<JobEvent[]> {
     const entries = (await this.redis.xrange(this.keys(runId)[1], `(0-${after}`, '+', 'COUNT', count)) as StreamEntry[];
     return entries.map(parseEntry);
   }
@@ -143,7 +90,7 @@ export class EventLog {
    * Blocks up to `blockMs` for events with seq > after. Needs a connection of its
    * own (XREAD BLOCK occupies it). Returns [] on timeout.
    */
-  async tail(conn: Redis, runId: string, after: number, blockMs: number): Promise<RunEvent[]> {
+  async tail(conn: Redis, runId: string, after: number, blockMs: number): Promise<JobEvent[]> {
     const res = (await conn.xread('COUNT', 500, 'BLOCK', blockMs, 'STREAMS', this.keys(runId)[1], `0-${after}`)) as
       | [key: string, entries: StreamEntry[]][]
       | null;
@@ -156,7 +103,7 @@ export class EventLog {
   }
 }
 
-function parseEntry([id, fields]: StreamEntry): RunEvent {
+function parseEntry([id, fields]: StreamEntry): JobEvent {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
   return {

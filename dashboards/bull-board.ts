@@ -21,8 +21,8 @@ export function mountBullBoard(app: Express, deps: ApiDeps): void {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    // No retries: a job's terminal state is written once, so a retry could only replay it. Run it again with a new POST.
-    queues: deps.queues.all().map((q) => new BullMQAdapter(q, { readOnlyMode: false, allowRetries: false, allowCompletedRetries: false })),
+    // No retries (completed-job retries follow allowRetries): a job's terminal state is written once, so a retry could only replay it. Run it again with a new POST.
+    queues: deps.queues.all().map((q) => new BullMQAdapter(q, { readOnlyMode: false, allowRetries: false })),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Paddock queues' } },
   });

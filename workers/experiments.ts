@@ -1,4 +1,4 @@
-import type { RunEmitter } from '../core/emitter';
+import type { JobEmitter } from '../core/emitter';
 import type { Finale } from '../core/events';
 import { addTotals, emptyTotals, sumMessages, type ExperimentDoc, type IterationSummary, type MessageDoc } from '../core/experiments';
 import { EXPERIMENT_JOB } from '../core/jobs/kinds';
@@ -22,7 +22,7 @@ export function experimentHandler(deps: ExperimentDeps, concurrency: number): Jo
   };
 }
 
-async function runIterations(exp: ExperimentDoc, ctx: ExperimentContext, emitter: RunEmitter): Promise<Finale> {
+async function runIterations(exp: ExperimentDoc, ctx: ExperimentContext, emitter: JobEmitter): Promise<Finale> {
   const iterations = [...exp.iterations];
   const startedAt = exp.startedAt ?? new Date();
   const save = () => {

@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../core/config';
-import { RunEmitter } from '../core/emitter';
+import { JobEmitter } from '../core/emitter';
 import type { EventLog, Finale } from '../core/events';
 import { classifyFailure } from '../core/jobs/errors';
 import { finalizeJob } from '../core/jobs/finalize';
@@ -32,7 +32,7 @@ export interface JobContext {
 export interface JobHandler<D extends JobDoc = JobDoc> {
   kind: JobKind<D>;
   concurrency: number;
-  execute(doc: D, ctx: JobContext, emitter: RunEmitter): Promise<Finale>;
+  execute(doc: D, ctx: JobContext, emitter: JobEmitter): Promise<Finale>;
   /** Reads the finale into the job's return value (Bull Board shows it). */
   outcome?(finale: Finale): JobOutcome;
 }
@@ -68,7 +68,7 @@ export async function processJob<D extends JobDoc>(handler: JobHandler<D>, id: s
   if (!doc) return null; // gone, or already terminal
   if (doc.cancelRequested || ctx.signal.reason === 'cancelled') return end({ status: 'cancelled' });
 
-  const emitter = new RunEmitter(deps.events, id, ctx.log);
+  const emitter = new JobEmitter(deps.events, id, ctx.log);
   emitter.emit({ type: 'status', data: { status: 'running', attempt: doc.attempts } });
   try {
     const finale = await handler.execute(doc, ctx, emitter);

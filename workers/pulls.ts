@@ -1,5 +1,5 @@
 import type { Config } from '../core/config';
-import type { RunEmitter } from '../core/emitter';
+import type { JobEmitter } from '../core/emitter';
 import type { EventLog, Finale } from '../core/events';
 import { PULL_JOB } from '../core/jobs/kinds';
 import { attemptSignal, sleep } from '../core/llm/abort';
@@ -41,7 +41,7 @@ export function pullHandler(deps: PullDeps, concurrency: number): JobHandler<Pul
  * line, a dropped connection or a stall. Returns the finale; throws only for
  * shutdown or infrastructure failures.
  */
-async function download(pull: PullDoc, ctx: PullContext, emitter: RunEmitter): Promise<Finale> {
+async function download(pull: PullDoc, ctx: PullContext, emitter: JobEmitter): Promise<Finale> {
   const { config } = ctx;
   const server = serverFromRef(config, pull.server);
   const tracker = new PullProgressTracker(pull.progress);

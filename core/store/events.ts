@@ -1,8 +1,8 @@
 import type { Collection, Db } from 'mongodb';
-import type { RunEvent } from '../events';
+import type { JobEvent } from '../event-model';
 import { isDuplicateKey } from './duplicate-key';
 
-interface EventDoc extends RunEvent {
+interface EventDoc extends JobEvent {
   runId: string;
 }
 
@@ -18,7 +18,7 @@ export class EventStore {
     await this.col.createIndex({ runId: 1, seq: 1 }, { unique: true, name: 'run_seq' });
   }
 
-  async insert(runId: string, events: RunEvent[]): Promise<void> {
+  async insert(runId: string, events: JobEvent[]): Promise<void> {
     if (events.length === 0) return;
     try {
       await this.col.insertMany(events.map((e) => ({ ...e, runId })), { ordered: false });
@@ -33,13 +33,13 @@ export class EventStore {
     return (await this.col.deleteMany({ runId })).deletedCount;
   }
 
-  async list(runId: string, after: number, limit: number): Promise<RunEvent[]> {
+  async list(runId: string, after: number, limit: number): Promise<JobEvent[]> {
     const docs = await this.col
       .find({ runId, seq: { $gt: after } }, { projection: { _id: 0, runId: 0 } })
       .sort({ seq: 1 })
       .limit(limit)
       .toArray();
-    return docs as RunEvent[];
+    return docs as JobEvent[];
   }
 
   async maxSeq(runId: string): Promise<number> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RunEmitter } from '../../core/emitter';
+import type { JobEmitter } from '../../core/emitter';
 import type { RunDoc } from '../../core/runs';
 import { LANGUAGES } from '../../sandbox/types';
 import type { RunContext } from '../executors/context';
@@ -13,7 +13,7 @@ import type { ParsedAction } from './parser';
 export interface ActionEnv {
   run: RunDoc;
   ctx: RunContext;
-  emitter: RunEmitter;
+  emitter: JobEmitter;
   signal: AbortSignal;
 }
 

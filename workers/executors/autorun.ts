@@ -1,4 +1,4 @@
-import type { RunEmitter } from '../../core/emitter';
+import type { JobEmitter } from '../../core/emitter';
 import type { AutorunResult, CodeResult, RunDoc } from '../../core/runs';
 import type { ArtifactDoc } from '../../core/store/artifacts';
 import type { TestCase } from '../../core/testing';
@@ -37,7 +37,7 @@ export interface LoopOptions {
 }
 
 /** The write → test → repair loop; resumable from its artifacts. */
-export async function autorunLoop(run: RunDoc, ctx: RunContext, emitter: RunEmitter, opts: LoopOptions): Promise<AutorunResult & { generationMs: number }> {
+export async function autorunLoop(run: RunDoc, ctx: RunContext, emitter: JobEmitter, opts: LoopOptions): Promise<AutorunResult & { generationMs: number }> {
   const { maxAttempts, key } = opts;
   const stored = indexArtifacts(await ctx.artifacts.list(run._id), key);
   const spent = { inputTokens: 0, outputTokens: 0, costUsd: 0, sandboxMs: 0, generationMs: 0 };
@@ -72,7 +72,7 @@ export async function autorunLoop(run: RunDoc, ctx: RunContext, emitter: RunEmit
 async function generate(
   run: RunDoc,
   ctx: RunContext,
-  emitter: RunEmitter,
+  emitter: JobEmitter,
   attempt: number,
   opts: LoopOptions,
   prior?: PriorAttempt,
@@ -110,7 +110,7 @@ async function generate(
 async function execute(
   run: RunDoc,
   ctx: RunContext,
-  emitter: RunEmitter,
+  emitter: JobEmitter,
   attempt: number,
   gen: Generation,
   key?: string,

@@ -1,4 +1,4 @@
-import type { RunEmitter } from '../../core/emitter';
+import type { JobEmitter } from '../../core/emitter';
 import { stateForResult, type CodeResult, type RunState } from '../../core/runs';
 import type { TestCase } from '../../core/testing';
 import type { Language, SandboxFile, SandboxLimits } from '../../sandbox/types';
@@ -40,7 +40,7 @@ export interface TestRunInput {
 }
 
 /** Runs `code` against `tests` in one sandbox; each test result is also a `test` event. */
-export async function runTests(ctx: RunContext, emitter: RunEmitter, input: TestRunInput): Promise<CodeResult> {
+export async function runTests(ctx: RunContext, emitter: JobEmitter, input: TestRunInput): Promise<CodeResult> {
   if (!supportsTests(input.language)) throw new Error(`tests are not supported for ${input.language}`);
   const program = buildTestProgram(input.language, input.code, input.tests, input.limits);
   const exec = await ctx.sandbox.run({

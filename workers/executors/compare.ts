@@ -1,7 +1,7 @@
 import type { Finale } from '../../core/events';
 import type { ChatMessage, Llm } from '../../core/llm';
 import type { CompareResult, ConsensusResult, LlmTotals, ModelAnswer, RunDoc } from '../../core/runs';
-import type { RunEmitter } from '../../core/emitter';
+import type { JobEmitter } from '../../core/emitter';
 import type { Executor, RunContext } from './context';
 import { agreement } from './agreement';
 
@@ -40,7 +40,7 @@ export const executeConsensus: Executor = async (run, ctx, emitter) => {
 
 const ok = (a: ModelAnswer) => a.error === undefined;
 
-function askAll(run: RunDoc, ctx: RunContext, emitter: RunEmitter): Promise<ModelAnswer[]> {
+function askAll(run: RunDoc, ctx: RunContext, emitter: JobEmitter): Promise<ModelAnswer[]> {
   const messages = promptMessages(run);
   const models = run.request.models ?? [];
   return Promise.all(models.map((ref, i) => ask(ctx, emitter, ref, `${i}:${ref}`, messages, run)));
@@ -49,7 +49,7 @@ function askAll(run: RunDoc, ctx: RunContext, emitter: RunEmitter): Promise<Mode
 /** One model's answer; a failure is recorded on the answer, not thrown (unless the run was aborted). */
 async function ask(
   ctx: RunContext,
-  emitter: RunEmitter,
+  emitter: JobEmitter,
   requested: string,
   tag: string,
   messages: ChatMessage[],

@@ -1,4 +1,4 @@
-import type { RunEmitter } from '../../core/emitter';
+import type { JobEmitter } from '../../core/emitter';
 import type { EventLog, Finale } from '../../core/events';
 import type { Llm } from '../../core/llm';
 import type { Logger } from '../../core/logger';
@@ -25,5 +25,5 @@ export interface RunContext {
 }
 
 /** Runs one kind of run to its finale; output goes out through the emitter as it happens. */
-export type Executor = (run: RunDoc, ctx: RunContext, emitter: RunEmitter) => Promise<Finale>;
+export type Executor = (run: RunDoc, ctx: RunContext, emitter: JobEmitter) => Promise<Finale>;
 

@@ -1,4 +1,4 @@
-import type { RunEmitter } from '../../core/emitter';
+import type { JobEmitter } from '../../core/emitter';
 import type { ExperimentDoc, MessageDoc, TerminationReason } from '../../core/experiments';
 import { sumMessages } from '../../core/experiments';
 import { isAbortError, ProviderError } from '../../core/llm';
@@ -24,7 +24,7 @@ export async function runIteration(
   iteration: number,
   startedAt: Date,
   ctx: ExperimentContext,
-  emitter: RunEmitter,
+  emitter: JobEmitter,
   onMessage: (transcript: MessageDoc[]) => Promise<void>,
 ): Promise<IterationOutcome> {
   const req = exp.request;
@@ -109,7 +109,7 @@ function stopReason(exp: ExperimentDoc, transcript: MessageDoc[], deadline: numb
   return undefined;
 }
 
-async function announce(m: MessageDoc, ctx: ExperimentContext, emitter: RunEmitter): Promise<void> {
+async function announce(m: MessageDoc, ctx: ExperimentContext, emitter: JobEmitter): Promise<void> {
   const { _id, announced, ...data } = m;
   emitter.emit({ type: 'message', data });
   await emitter.flush();
