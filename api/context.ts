@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../core/config';
 import type { EventLog } from '../core/events';
-import type { Llm } from '../core/llm';
+import type { Llm } from '../llm';
 import type { Logger } from '../core/logger';
 import type { Queues } from '../core/queues';
 import type { Store } from '../core/store';

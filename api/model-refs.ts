@@ -1,6 +1,6 @@
 import type { Config } from '../core/config';
 import { ValidationError } from '../core/errors';
-import { parseModelRef, ProviderError } from '../core/llm';
+import { parseModelRef, ProviderError } from '../llm';
 
 /** Every model a request names must belong to a configured provider ("auto" is chosen at run time). */
 export function checkModelRefs(config: Config, refs: { ref: string; path: (string | number)[] }[]): void {

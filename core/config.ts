@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors';
-import { parseLlmConfig, type LlmConfig } from './llm/config';
+import { parseLlmConfig, type LlmConfig } from '../llm/config';
 
 /**
  * Every setting Paddock reads, in one schema. `loadConfig(env)` is the only place

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { signToken } from '../api/auth';
 import { freePort, startLocalRedis, type LocalRedis } from '../core/local-redis';
-import { startMongoStandin, type MongoStandin } from '../core/mongo-standin';
+import { startMongoStandin, type MongoStandin } from '../mongo-standin';
 import { createDockerClient } from '../sandbox/docker';
 import { Demuxer } from '../sandbox/output';
 import { buildContainerSpec, LABEL_SCOPE } from '../sandbox/spec';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../core/config';
 import type { EventLog } from '../core/events';
-import { parseModelRef } from '../core/llm';
+import { parseModelRef } from '../llm';
 import type { Logger } from '../core/logger';
 import { ensureModelInstalled } from '../core/models/ensure';
 import { resolveOllamaServer } from '../core/models/servers';

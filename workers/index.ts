@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../core/config';
 import type { EventLog } from '../core/events';
-import type { Llm } from '../core/llm';
+import type { Llm } from '../llm';
 import type { Logger } from '../core/logger';
 import { JOB_KINDS } from '../core/jobs/kinds';
 import type { Queues } from '../core/queues';

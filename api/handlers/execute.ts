@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LANGUAGES } from '../../sandbox/types';
 import { routeIntent } from '../../core/intent';
-import type { ChatResult } from '../../core/llm';
+import type { ChatResult } from '../../llm';
 import type { Handler } from '../context';
 import { parseOrThrow } from '../validate';
 import { createRun } from './create-run';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MODEL_CATALOG } from '../../core/models/catalog';
-import { deleteModel, listInstalled, serverVersion } from '../../core/models/ollama-api';
+import { deleteModel, listInstalled, serverVersion } from '../../llm/ollama/models-api';
 import { modelNameSchema } from '../../core/models/pull';
 import { resolveOllamaServer } from '../../core/models/servers';
 import type { Handler, RequestContext } from '../context';

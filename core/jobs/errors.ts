@@ -1,5 +1,5 @@
 import { SandboxInfraError } from '../errors';
-import { ProviderError } from '../llm/errors';
+import { ProviderError } from '../../llm/errors';
 import type { JobFailure } from './model';
 
 /**
@@ -40,7 +40,7 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
 
 /**
  * LLM calls are already retried with backoff and fallback inside the LLM layer
- * (core/llm): when a ProviderError reaches the job, those retries are spent, so
+ * (llm/): when a ProviderError reaches the job, those retries are spent, so
  * another job attempt would only repeat them.
  */
 function classifyProvider(err: ProviderError): ClassifiedFailure {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Finale } from '../events';
-import { listInstalled } from './ollama-api';
+import { listInstalled } from '../../llm/ollama/models-api';
 import { normalizeModelName } from './pull';
 import { startOrJoinPull, type PullDeps } from './pulls';
 import type { OllamaServer } from './servers';

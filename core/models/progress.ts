@@ -1,4 +1,4 @@
-import type { PullLine } from './ollama-api';
+import type { PullLine } from '../../llm/ollama/models-api';
 import type { PullProgress } from './pull';
 
 const RATE_WINDOW_MS = 5_000;

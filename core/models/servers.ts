@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { UnavailableError, ValidationError } from '../errors';
-import type { Secret } from '../llm';
+import type { Secret } from '../../llm';
 import type { OllamaServerRef } from './pull';
 
 /** An Ollama server Paddock may manage models on; the key (if any) stays in memory. */

@@ -1,4 +1,4 @@
-import { startMongoStandin, type MongoStandin } from '../../core/mongo-standin';
+import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
 import { startFakeLlmServers, type FakeLlmServers } from '../fakes/llm';
 import { fakeProvidersEnv, startLlmTestSystem } from '../helpers/llm-system';
 import { startPaddockProcess, type PaddockProcess } from '../helpers/process';

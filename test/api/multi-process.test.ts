@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { startMongoStandin, type MongoStandin } from '../../core/mongo-standin';
+import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
 import { loadConfig } from '../../core/config';
 import { silentLogger } from '../../core/logger';
 import { startSystem } from '../../core/system';

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { signToken } from '../../api/auth';
-import { startMongoStandin, type MongoStandin } from '../../core/mongo-standin';
+import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
 import { startFakeOllama, startFakeOpenAI, type FakeLlmServer, type FakeOllamaServer } from '../fakes/llm';
 import { startDurableRedis, type DurableRedis } from '../helpers/durable-redis';
 import { startPaddockProcess, type PaddockProcess } from '../helpers/process';

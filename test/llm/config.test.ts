@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { ConfigError } from '../../core/config';
-import { capabilitiesOf, parseLlmConfig, Secret } from '../../core/llm';
+import { capabilitiesOf, parseLlmConfig, Secret } from '../../llm';
 
 const provider = (extra: Record<string, unknown> = {}) => ({ name: 'local', type: 'ollama', baseURL: 'http://127.0.0.1:11434', ...extra });
 

@@ -3,8 +3,8 @@
  * connections with the same prefix stand in for two worker processes.
  */
 import { Redis } from 'ioredis';
-import { createLlm, parseLlmConfig, ProviderError, type Llm } from '../../core/llm';
-import { RedisSemaphore } from '../../core/llm/semaphore';
+import { createLlm, parseLlmConfig, ProviderError, type Llm } from '../../llm';
+import { RedisSemaphore } from '../../llm/semaphore';
 import { startFakeOpenAI, type FakeLlmServer, type FakeRequest } from '../fakes/llm';
 import { deferred, testRedis } from './helpers';
 

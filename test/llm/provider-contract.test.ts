@@ -6,7 +6,7 @@
  * OpenAI-compatible fake ("backup") is the fallback provider.
  */
 import type { Redis } from 'ioredis';
-import { createLlm, parseLlmConfig, ProviderError, type Llm } from '../../core/llm';
+import { createLlm, parseLlmConfig, ProviderError, type Llm } from '../../llm';
 import { startFakeLlmServers, startFakeOpenAI, type FakeLlmServer, type FakeLlmServers } from '../fakes/llm';
 import { deferred, PNG_BASE64, PNG_DATA_URL, testRedis, waitFor } from './helpers';
 

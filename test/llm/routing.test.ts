@@ -3,9 +3,9 @@
  * model selection by policy, Retry-After caps, timeouts, close().
  */
 import type { Redis } from 'ioredis';
-import { createLlm, parseLlmConfig, ProviderError, type Llm } from '../../core/llm';
-import { parseRetryAfter } from '../../core/llm/classify';
-import { retryDelay } from '../../core/llm/retry';
+import { createLlm, parseLlmConfig, ProviderError, type Llm } from '../../llm';
+import { parseRetryAfter } from '../../llm/classify';
+import { retryDelay } from '../../llm/retry';
 import { startFakeOpenAI, type FakeLlmServer } from '../fakes/llm';
 import { PNG_DATA_URL, testRedis } from './helpers';
 

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import pino from 'pino';
 import type { Redis } from 'ioredis';
-import { createLlm, parseLlmConfig, type Llm } from '../../core/llm';
+import { createLlm, parseLlmConfig, type Llm } from '../../llm';
 import { startFakeLlmServers, type FakeLlmServer, type FakeLlmServers } from '../fakes/llm';
 import { testRedis } from './helpers';
 

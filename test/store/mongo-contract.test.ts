@@ -13,7 +13,7 @@ import {
   type CommandSucceededEvent,
   type Db,
 } from 'mongodb';
-import { startMongoStandin, type MongoStandin } from '../../core/mongo-standin';
+import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
 
 let standin: MongoStandin | undefined;
 let client: MongoClient;

@@ -5,8 +5,8 @@
  */
 import net from 'node:net';
 import { Binary, BSON, type Document } from 'bson';
-import { startMongoStandin, type MongoStandin } from '../../core/mongo-standin';
-import { FrameReader, decodeReply, encodeOpMsg, encodeOpQuery, OP_MSG } from '../../core/mongo-standin/wire';
+import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
+import { FrameReader, decodeReply, encodeOpMsg, encodeOpQuery, OP_MSG } from '../../mongo-standin/wire';
 
 let standin: MongoStandin;
 const open = new Set<net.Socket>();

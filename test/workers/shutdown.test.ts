@@ -1,4 +1,4 @@
-import { startMongoStandin, type MongoStandin } from '../../core/mongo-standin';
+import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
 import { readSse } from '../helpers/sse';
 import { isDone, startTestSystem, testEnv, type TestSystem } from '../helpers/system';
 

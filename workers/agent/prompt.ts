@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../core/llm';
+import type { ChatMessage } from '../../llm';
 import type { ActionOutcome } from './scheduler';
 
 export const AGENT_SYSTEM = `You are an agent that solves tasks step by step using this protocol (and nothing else):

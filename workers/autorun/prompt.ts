@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../core/llm';
+import type { ChatMessage } from '../../llm';
 import { testCaseSchema, type TestCase, type TestResult } from '../../core/testing';
 
 /**

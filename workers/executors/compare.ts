@@ -1,5 +1,5 @@
 import type { Finale } from '../../core/events';
-import type { ChatMessage, Llm } from '../../core/llm';
+import type { ChatMessage, Llm } from '../../llm';
 import type { CompareResult, ConsensusResult, LlmTotals, ModelAnswer, RunDoc } from '../../core/runs';
 import type { JobEmitter } from '../../core/emitter';
 import type { Executor, RunContext } from './context';

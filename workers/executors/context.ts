@@ -1,6 +1,6 @@
 import type { JobEmitter } from '../../core/emitter';
 import type { EventLog, Finale } from '../../core/events';
-import type { Llm } from '../../core/llm';
+import type { Llm } from '../../llm';
 import type { Logger } from '../../core/logger';
 import type { RunDoc } from '../../core/runs';
 import type { ArtifactStore } from '../../core/store/artifacts';

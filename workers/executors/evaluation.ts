@@ -1,4 +1,4 @@
-import { ProviderError } from '../../core/llm';
+import { ProviderError } from '../../llm';
 import type { EvaluationResult } from '../../core/runs';
 import type { Executor } from './context';
 import { autorunLoop } from './autorun';

@@ -1,5 +1,5 @@
 import type { EventLog } from '../../core/events';
-import type { Llm } from '../../core/llm';
+import type { Llm } from '../../llm';
 import type { Logger } from '../../core/logger';
 import type { MessageStore } from '../../core/store/experiment-messages';
 import type { ExperimentStore } from '../../core/store/experiments';

@@ -1,7 +1,7 @@
 import type { JobEmitter } from '../../core/emitter';
 import type { ExperimentDoc, MessageDoc, TerminationReason } from '../../core/experiments';
 import { sumMessages } from '../../core/experiments';
-import { isAbortError, ProviderError } from '../../core/llm';
+import { isAbortError, ProviderError } from '../../llm';
 import type { ExperimentContext } from './context';
 import { resolveModel } from './models';
 import { agentMessages } from './prompts';

@@ -1,5 +1,5 @@
-import type { Llm } from '../../core/llm';
-import { ProviderError } from '../../core/llm';
+import type { Llm } from '../../llm';
+import { ProviderError } from '../../llm';
 
 /** "auto": the cheapest healthy chat model by configured prices (as for compare runs), chosen per call. */
 export async function resolveModel(llm: Llm, requested: string): Promise<string> {

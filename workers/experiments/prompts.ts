@@ -1,5 +1,5 @@
 import type { AgentSpec, MessageDoc } from '../../core/experiments';
-import type { ChatMessage } from '../../core/llm';
+import type { ChatMessage } from '../../llm';
 
 /**
  * What each agent sees: its system prompt plus who it is, the task, and the

@@ -1,5 +1,5 @@
 import type { AgentSpec, ExperimentRequest, MessageDoc } from '../../core/experiments';
-import type { Llm } from '../../core/llm';
+import type { Llm } from '../../llm';
 import { pickNamed, selectorMessages } from './prompts';
 import { resolveModel } from './models';
 

@@ -1,5 +1,5 @@
-import { NotFoundError, UnavailableError } from '../errors';
-import type { OllamaServer } from './servers';
+import { NotFoundError, UnavailableError } from '../../core/errors';
+import type { OllamaServer } from '../../core/models/servers';
 
 /**
  * The Ollama model-management API over fetch: /api/tags, /api/version,

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { NotFoundError, ValidationError } from '../errors';
-import { silentLogger, type Logger } from '../logger';
+import { NotFoundError, ValidationError } from '../core/errors';
+import { silentLogger, type Logger } from '../core/logger';
 import { attemptSignal } from './abort';
 import type { AttemptState, CallContext, ProviderRuntime } from './attempt';
 import { runChain, type ChainOptions } from './chain';

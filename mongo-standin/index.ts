@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import type { Document } from 'bson';
-import type { Logger } from '../logger';
+import type { Logger } from '../core/logger';
 import type { ServerState } from './context';
 import { CursorRegistry } from './cursors';
 import { runCommand } from './dispatch';

@@ -1,4 +1,4 @@
-import { PaddockError } from '../errors';
+import { PaddockError } from '../core/errors';
 import type { Attempt } from './types';
 
 /**

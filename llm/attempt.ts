@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import type { Logger } from '../core/logger';
 import { attemptSignal, raceAbort, sleep } from './abort';
 import type { CircuitBreaker } from './circuit';
 import { toProviderError } from './classify';

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../core/errors';
 import { Secret } from './secret';
 
 /**
  * LLM provider configuration: `LLM_PROVIDERS` (a JSON list inline, or the path of
  * a JSON file holding that list) and `LLM_FALLBACK` (comma-separated provider
- * names). `parseLlmConfig(env)` is the only code in core/llm that reads the
+ * names). `parseLlmConfig(env)` is the only code in llm/ that reads the
  * environment; see docs/llm-providers.md for an example.
  */
 
