@@ -8,25 +8,62 @@ import path from 'node:path';
  * A private redis-server for development and tests, used only when REDIS_URL is
  * unset. In-memory (no persistence), loopback only, and with the eviction policy
  * BullMQ requires.
+ *
+ * Signals: the server runs in a session of its own (`detached`), so the
+ * terminal's Ctrl-C, which goes to the whole foreground process group, reaches
+ * Paddock only. Paddock decides when Redis stops: last, after everything that
+ * still talks to it has closed.
+ *
+ * Lifetime: a small `sh` supervisor starts redis-server and watches its stdin, a
+ * pipe whose other end only this process holds. EOF on it (close(), a normal
+ * exit, a crash or `kill -9` of Paddock: the kernel closes the pipe in every
+ * case) makes the supervisor stop the server with SIGTERM. So the server never
+ * outlives its owner, without a timer or a pid file.
  */
 export interface LocalRedis {
   url: string;
   close(): Promise<void>;
 }
 
+/**
+ * `$1` is the server's scratch directory (removed when it exits, also when its
+ * owner could not), `$2` the redis binary, the rest its arguments. The
+ * supervisor exits with the server's exit status (127: binary not found). The watcher is killed once
+ * the server is reaped, so it never signals a recycled pid (up to that one line).
+ */
+const SUPERVISOR = [
+  'dir=$1; bin=$2; shift 2',
+  // An asynchronous list's stdin is /dev/null in sh: keep the pipe on fd 3 for the watcher.
+  'exec 3<&0',
+  '"$bin" "$@" </dev/null 3<&- &',
+  'server=$!',
+  '( read -r _ <&3; kill -TERM "$server" 2>/dev/null ) &',
+  'watcher=$!',
+  'wait "$server"; code=$?',
+  'kill "$watcher" 2>/dev/null',
+  'rm -rf "$dir"',
+  'exit "$code"',
+].join('\n');
+
+/** After EOF: how long redis may take to exit before its whole process group is killed. */
+const STOP_TIMEOUT_MS = 5000;
+
 export async function startLocalRedis(binary = 'redis-server'): Promise<LocalRedis> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-redis-'));
-  const child = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-      '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+    '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'];
+  const child = spawn('sh', ['-c', SUPERVISOR, 'paddock-redis', dir, binary, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  // Nothing is ever written: the pipe exists to be closed. An EPIPE after the
+  // supervisor exited is expected and must not become an unhandled 'error'.
+  child.stdin!.on('error', () => {});
   try {
-    await waitForReady(child, port);
+    await waitForReady(child, port, binary);
   } catch (err) {
-    child.kill('SIGKILL');
+    killGroup(child);
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -53,7 +90,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Resolves once redis logs that it accepts connections; rejects if it exits first. */
-function waitForReady(child: ChildProcess, port: number): Promise<void> {
+function waitForReady(child: ChildProcess, port: number, binary: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
     const onData = (buf: Buffer) => {
@@ -65,6 +102,10 @@ function waitForReady(child: ChildProcess, port: number): Promise<void> {
     };
     const onExit = (code: number | null) => {
       cleanup();
+      if (code === 127) {
+        reject(new Error(`cannot start ${binary} (not found); install redis-server or set REDIS_URL`));
+        return;
+      }
       reject(new Error(`redis-server on port ${port} exited (${code}) before it was ready:\n${output.slice(-2000)}`));
     };
     const onError = (err: Error) => {
@@ -73,6 +114,7 @@ function waitForReady(child: ChildProcess, port: number): Promise<void> {
     };
     const cleanup = () => {
       child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
       child.off('exit', onExit);
       child.off('error', onError);
       // Keep draining so a chatty server never blocks on a full pipe.
@@ -80,19 +122,39 @@ function waitForReady(child: ChildProcess, port: number): Promise<void> {
       child.stderr?.resume();
     };
     child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
     child.once('exit', onExit);
     child.once('error', onError);
   });
 }
 
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/**
+ * The supervisor leads its own process group (detached): this reaches it, the
+ * watcher and the server. Only while the supervisor is unreaped, so the group id
+ * cannot belong to anyone else yet.
+ */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** EOF first (the supervisor stops redis with SIGTERM); the whole group is killed if that takes too long. */
 function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (exited(child)) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const timer = setTimeout(() => killGroup(child), STOP_TIMEOUT_MS);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.stdin!.end();
   });
 }

@@ -4,43 +4,64 @@ import { startApi } from '../api';
 import { TokenVerifier } from '../api/auth';
 import { createMetrics } from '../api/metrics';
 import { startWorker, type WorkerHandle } from '../workers';
-import { pingDocker } from '../sandbox';
+import { createReaper, pingDocker } from '../sandbox';
 import { Closer } from './closer';
 import type { Config } from './config';
+import { ConfigError } from './errors';
 import { EventLog } from './events';
 import { startLocalRedis } from './local-redis';
 import type { Logger } from './logger';
-import { startMongoStandin } from './mongo-standin';
-import { createLlm } from './llm';
+import { startMongoStandin } from '../mongo-standin';
+import { createLlm } from '../llm';
+import { preflight, redactUrl } from './preflight';
 import { openQueues } from './queues';
 import { openStore } from './store';
+import { countWorkers } from './worker-liveness';
 
 export interface System {
   api?: ApiHandle;
   worker?: WorkerHandle;
   redisUrl: string;
   mongoUrl: string;
-  /** Ordered, idempotent shutdown of everything this process started. */
+  /** Ordered, idempotent, bounded shutdown of everything this process started. */
   close(): Promise<void>;
 }
+
+/** Bound on every close step but the worker's: one hung resource must not keep the process alive. */
+const STEP_TIMEOUT_MS = 5000;
+/**
+ * The worker's close step gets SHUTDOWN_GRACE_MS (in-flight runs finish) plus
+ * this much: runs still going at the deadline are killed and requeued, and
+ * their containers removed.
+ */
+export const WORKER_STOP_MS = 10_000;
+/** The longest close() can take beyond SHUTDOWN_GRACE_MS (every step at its bound). scripts/start.ts waits this long. */
+export const TEARDOWN_BOUND_MS = WORKER_STOP_MS + 8 * STEP_TIMEOUT_MS;
 
 /**
  * The composition root: builds every dependency once, in order, and registers its
  * release right away, so a start that fails halfway still releases what it opened.
+ * Start-up problems a user can fix (a part that does not answer, a port in use)
+ * are ConfigErrors naming the variable; see core/preflight.ts.
  */
 export async function startSystem(config: Config, log: Logger): Promise<System> {
-  const closer = new Closer(log.child({ component: 'shutdown' }));
+  await preflight(config);
+  const closer = new Closer(log.child({ component: 'shutdown' }), { stepTimeoutMs: STEP_TIMEOUT_MS });
   try {
     let redisUrl = config.REDIS_URL;
     if (!redisUrl) {
-      const local = await startLocalRedis();
+      const local = await startLocalRedis().catch((err: unknown) => {
+        throw new ConfigError(`REDIS_URL is unset and a private redis-server could not be started: ${firstLine(err)}`);
+      });
       closer.add('local redis', () => local.close());
       redisUrl = local.url;
       log.warn({ url: redisUrl }, 'REDIS_URL is unset: started a private redis-server for this process');
     }
     let mongoUrl = config.MONGO_URL;
     if (!mongoUrl) {
-      const standin = await startMongoStandin();
+      const standin = await startMongoStandin().catch((err: unknown) => {
+        throw new ConfigError(`MONGO_URL is unset and the in-memory MongoDB stand-in could not be started: ${firstLine(err)}`);
+      });
       closer.add('mongo stand-in', () => standin.close());
       mongoUrl = standin.url;
       log.warn(
@@ -51,10 +72,18 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
     }
 
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
-    await redis.connect();
+    logConnectionErrors(redis, log, 'redis');
+    try {
+      await redis.connect();
+    } catch (err) {
+      redis.disconnect();
+      throw new ConfigError(`REDIS_URL=${redactUrl(redisUrl)}: cannot connect to Redis (${firstLine(err)})`);
+    }
     closer.add('redis', async () => void (await redis.quit()));
 
-    const store = await openStore(mongoUrl, config.MONGO_DB);
+    const store = await openStore(mongoUrl, config.MONGO_DB).catch((err: unknown) => {
+      throw new ConfigError(`MONGO_URL=${redactUrl(mongoUrl)}: cannot open the store (${firstLine(err)})`);
+    });
     closer.add('mongo', () => store.close());
 
     const events = new EventLog(redis, store.events, config.QUEUE_PREFIX, config.EVENTS_LIVE_TTL_S);
@@ -62,13 +91,20 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
     const system: System = { redisUrl, mongoUrl, close: () => closer.close() };
     const llm = createLlm({ config: config.llm, redis, log: log.child({ component: 'llm' }), prefix: config.QUEUE_PREFIX });
     closer.add('llm', () => llm.close());
-    const queues = openQueues(redis.duplicate({ maxRetriesPerRequest: null }), config.QUEUE_PREFIX, config.JOB_ATTEMPTS);
+    const queueConnection = redis.duplicate({ maxRetriesPerRequest: null });
+    logConnectionErrors(queueConnection, log, 'queue redis');
+    const queues = openQueues(queueConnection, config.QUEUE_PREFIX, config.JOB_ATTEMPTS);
     closer.add('queues', () => queues.close());
 
     if (config.PADDOCK_ROLE !== 'api') {
       const workerLog = log.child({ component: 'worker' });
+      // Runs after the worker's own close, also when that did not finish in time
+      // (e.g. Redis went away mid-drain): no container of this worker outlives it.
+      closer.add('sandbox leftovers', async () => {
+        if (system.worker) await removeLeftovers(config, system.worker.ownerId, workerLog);
+      });
       system.worker = await startWorker({ config, log: workerLog, redis, store, events, queues, llm, cancelChannel });
-      closer.add('worker', () => system.worker!.close());
+      closer.add('worker', () => system.worker!.close(), { timeoutMs: config.SHUTDOWN_GRACE_MS + WORKER_STOP_MS });
     }
     if (config.PADDOCK_ROLE !== 'worker') {
       system.api = await startApi({
@@ -83,12 +119,77 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
         metrics: createMetrics(queues),
         cancelChannel,
         dockerPing: system.worker ? () => pingDocker(config.DOCKER_SOCKET) : undefined,
+      }).catch((err: unknown) => {
+        throw listenError(config, err);
       });
       closer.add('api', () => system.api!.close());
     }
+    if (config.PADDOCK_ROLE === 'api') await warnWithoutWorkers(redis, config, log);
     return system;
   } catch (err) {
     await closer.close();
     throw err;
   }
+}
+
+/** Removes every sandbox container labelled with this worker as owner (its own close normally leaves none). */
+async function removeLeftovers(config: Config, ownerId: string, log: Logger): Promise<void> {
+  const reaper = createReaper({
+    socketPath: config.DOCKER_SOCKET,
+    scope: config.QUEUE_PREFIX,
+    // Only this worker counts as gone: other owners' containers are not ours to judge here.
+    isOwnerAlive: async (id) => id !== ownerId,
+    log: log.child({ component: 'reaper' }),
+  });
+  const removed = await reaper.sweep();
+  if (removed > 0) log.warn({ removed, ownerId }, 'removed sandbox containers the worker left behind');
+}
+
+/** An API node alone accepts runs that nobody executes: say so at start-up (GET /ready reports it too). */
+async function warnWithoutWorkers(redis: Redis, config: Config, log: Logger): Promise<void> {
+  try {
+    const { count } = await countWorkers(redis, config.QUEUE_PREFIX);
+    if (count === 0) {
+      log.warn(
+        { queuePrefix: config.QUEUE_PREFIX },
+        'no worker is connected (PADDOCK_ROLE=api): runs will wait in the queue until a worker with the same ' +
+          'REDIS_URL and QUEUE_PREFIX starts; /ready answers 503 until then',
+      );
+    }
+  } catch (err) {
+    log.warn({ err }, 'could not count workers');
+  }
+}
+
+/** The HTTP listener's start-up failures, as the setting that causes them. */
+function listenError(config: Config, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${config.HOST}:${config.PORT}`;
+  if (code === 'EADDRINUSE') return new ConfigError(`PORT=${config.PORT}: ${where} is already in use; set PORT to a free port`);
+  if (code === 'EACCES') return new ConfigError(`PORT=${config.PORT}: not allowed to listen on ${where}; use a port above 1023`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ConfigError(`HOST=${config.HOST}: cannot listen on this address (${firstLine(err)})`);
+  }
+  return err;
+}
+
+/**
+ * ioredis reports every failed reconnect as an 'error' event, and prints each
+ * with its stack when nobody listens. Log the first of an outage, once.
+ */
+function logConnectionErrors(client: Redis, log: Logger, name: string): void {
+  let down = false;
+  client.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    log.warn({ connection: name, error: err.message }, 'lost the connection to Redis; reconnecting');
+  });
+  client.on('ready', () => {
+    if (down) log.info({ connection: name }, 'reconnected to Redis');
+    down = false;
+  });
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
 }
