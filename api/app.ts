@@ -7,13 +7,10 @@ import { checkParsedBody, JSON_TYPES, requireJsonBodies } from './body-guard';
 import type { ApiDeps, RequestContext } from './context';
 import { fromForeign } from './http-errors';
 import { routes } from './routes';
-import { parseQuery } from './validate';
+import { parseOrThrow, parseQuery } from './validate';
 
-/**
- * The only query parameter of the SSE routes: `?lastEventId=` for clients that cannot
- * set the Last-Event-ID header (the relay in sse.ts reads and checks its value).
- */
-const STREAM_QUERY = z.object({ lastEventId: z.string().optional() });
+/** A route without a query schema takes no parameters. */
+const NO_QUERY = z.object({});
 
 /** Express is a thin adapter: the route table, auth, one error mapper. */
 export function buildApp(deps: ApiDeps): express.Express {
@@ -38,14 +35,11 @@ export function buildApp(deps: ApiDeps): express.Express {
           deps,
           principal: await authenticate(deps.verifier, req.headers.authorization, route.access),
           params: req.params as Record<string, string>,
-          query: req.query as Record<string, unknown>,
+          query: parseQuery(route.query ?? NO_QUERY, req.query),
           headers: req.headers,
-          body: req.body,
+          body: route.body ? parseOrThrow(route.body, req.body ?? {}) : req.body,
         };
-        if ('stream' in route) {
-          parseQuery(STREAM_QUERY, ctx.query);
-          return await route.stream(ctx, req, res);
-        }
+        if ('stream' in route) return await route.stream(ctx, req, res);
         const out = await route.handler(ctx);
         res.status(out.status).set(out.headers ?? {}).json(out.body);
       } catch (err) {

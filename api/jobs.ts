@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { z } from 'zod';
 import { ConflictError } from '../core/errors';
 import { finalizeJob } from '../core/jobs/finalize';
 import type { JobKind } from '../core/jobs/kinds';
@@ -31,6 +32,12 @@ export async function cancelJob<D extends JobDoc>(kind: JobKind<D>, ctx: Request
   if (removed) await finalizeJob(events, docs, doc._id, { status: 'cancelled' });
   return { status: removed ? 200 : 202, doc: (await docs.get(doc._id)) ?? doc };
 }
+
+/**
+ * The only query parameter of the SSE routes: `?lastEventId=` for clients that
+ * cannot set the Last-Event-ID header (the relay in sse.ts reads and checks it).
+ */
+export const STREAM_QUERY = z.object({ lastEventId: z.string().optional() });
 
 /** GET …/:id/events for a kind: the SSE relay (replay after Last-Event-ID, then live until `end`). */
 export function streamJob<D extends JobDoc>(kind: JobKind<D>) {

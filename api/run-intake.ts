@@ -2,11 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ValidationError } from '../core/errors';
 import { RUN_JOB } from '../core/jobs/kinds';
 import { admitJobs } from '../core/jobs/accept';
-import { effectiveLimits, runRequestSchema, type RunDoc, type RunKind, type RunRequest } from '../core/runs';
+import { effectiveLimits, type RunDoc, type RunKind, type RunRequest } from '../core/runs';
 import type { SandboxLimits } from '../sandbox/types';
 import type { RequestContext } from './context';
 import { checkModelRefs, requireProvider } from './model-refs';
-import { parseOrThrow } from './validate';
 
 /**
  * Run intake shared by POST /v1/runs, the batch endpoint and /v1/execute:
@@ -15,9 +14,8 @@ import { parseOrThrow } from './validate';
  */
 export type NewRun = RunDoc & { requestHash: string };
 
-/** Validates a run body and builds its document (not yet stored). */
-export function prepareRun(ctx: RequestContext, body: unknown, idempotencyKey?: string): NewRun {
-  const request = parseOrThrow(runRequestSchema, body ?? {});
+/** Checks a parsed run request against this server (kinds, models, limits) and builds its document (not yet stored). */
+export function prepareRun(ctx: RequestContext, request: RunRequest, idempotencyKey?: string): NewRun {
   if (!AVAILABLE_KINDS.includes(request.kind)) throw new ValidationError(`kind "${request.kind}" is not available yet`);
   checkModels(ctx, request);
   const max = maxLimits(ctx);

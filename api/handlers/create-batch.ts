@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { PaddockError } from '../../core/errors';
+import { runRequestSchema } from '../../core/runs';
 import type { Handler } from '../context';
 import { presentRun } from '../present';
 import { acceptRuns, prepareRun, type NewRun } from '../run-intake';
 import { parseOrThrow } from '../validate';
 
 const MAX_BATCH = 1000;
-const batchSchema = z.object({ runs: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
+export const batchSchema = z.object({ runs: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
 
 /**
  * POST /v1/runs/batch {runs: [...]} → 202 {items}: up to 1000 runs in one request.
@@ -16,12 +17,12 @@ const batchSchema = z.object({ runs: z.array(z.unknown()).min(1).max(MAX_BATCH) 
  * Idempotency-Key is not supported here: retry only the runs that errored.
  */
 export const createBatch: Handler = async (ctx) => {
-  const { runs: bodies } = parseOrThrow(batchSchema, ctx.body ?? {});
+  const { runs: bodies } = ctx.body as z.infer<typeof batchSchema>;
   const items: unknown[] = [];
   const accepted: NewRun[] = [];
   bodies.forEach((body, index) => {
     try {
-      const run = prepareRun(ctx, body);
+      const run = prepareRun(ctx, parseOrThrow(runRequestSchema, body));
       accepted.push(run);
       items.push({ index, run });
     } catch (err) {

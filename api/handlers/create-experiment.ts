@@ -1,15 +1,14 @@
-import { emptyTotals, experimentRequestSchema, type ExperimentDoc, type ExperimentRequest } from '../../core/experiments';
+import { emptyTotals, type ExperimentDoc, type ExperimentRequest } from '../../core/experiments';
 import { newId } from '../../core/ids';
 import { EXPERIMENT_JOB } from '../../core/jobs/kinds';
 import { admitJobs } from '../../core/jobs/accept';
 import type { Handler, RequestContext } from '../context';
 import { checkModelRefs, requireProvider } from '../model-refs';
 import { presentExperiment } from '../present-jobs';
-import { parseOrThrow } from '../validate';
 
 /** POST /v1/experiments → 202 {id, status, links, …}: queued; a worker runs the conversation. */
 export const createExperiment: Handler = async (ctx) => {
-  const request = parseOrThrow(experimentRequestSchema, ctx.body ?? {});
+  const request = ctx.body as ExperimentRequest;
   checkModels(ctx, request);
   const now = new Date();
   const exp: ExperimentDoc = {

@@ -1,4 +1,5 @@
-import { pullRequestSchema } from '../../core/models/pull';
+import type { z } from 'zod';
+import type { pullRequestSchema } from '../../core/models/pull';
 import { startOrJoinPull } from '../../core/models/pulls';
 import { resolveOllamaServer } from '../../core/models/servers';
 import type { Handler } from '../context';
@@ -12,7 +13,7 @@ import { parseOrThrow } from '../validate';
  * ended, a POST starts a new one.
  */
 export const createPull: Handler = async (ctx) => {
-  const body = parseOrThrow(pullRequestSchema, ctx.body ?? {});
+  const body = ctx.body as z.infer<typeof pullRequestSchema>;
   const server = resolveOllamaServer(ctx.deps.config, body.server);
   const { store, events, queues, log } = ctx.deps;
   const { pull, joined } = await startOrJoinPull({ store, events, queues, log }, { owner: ctx.principal.sub, server, model: body.name });

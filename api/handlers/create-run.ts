@@ -1,7 +1,7 @@
 import { ConflictError, UnavailableError, ValidationError } from '../../core/errors';
 import { RUN_JOB } from '../../core/jobs/kinds';
 import { enqueue } from '../../core/queues';
-import type { RunDoc } from '../../core/runs';
+import type { RunDoc, RunRequest } from '../../core/runs';
 import { isDuplicateKey } from '../../core/store';
 import type { Handler, RequestContext } from '../context';
 import { header } from '../guards';
@@ -11,7 +11,7 @@ import { acceptRuns, prepareRun } from '../run-intake';
 /** POST /v1/runs → 202 {id, status, links}. */
 export const createRun: Handler = async (ctx) => {
   const key = idempotencyKey(ctx);
-  const run = prepareRun(ctx, ctx.body, key);
+  const run = prepareRun(ctx, ctx.body as RunRequest, key);
   try {
     await ctx.deps.store.runs.insert(run);
   } catch (err) {

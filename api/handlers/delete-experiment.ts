@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ConflictError } from '../../core/errors';
 import { isExperimentTerminal } from '../../core/experiments';
 import { EXPERIMENT_JOB } from '../../core/jobs/kinds';
@@ -14,10 +15,14 @@ import { presentExperiment } from '../present-jobs';
  * conversations and events (200); while it is queued or running it is a 409:
  * cancel first, so no worker writes into a deleted experiment.
  */
+/** `?purge=true` deletes an ended experiment instead of cancelling it (on the route table). */
+export const deleteExperimentQuery = z.object({ purge: z.enum(['true', 'false', '1', '0']).optional() });
+
 export const deleteExperiment: Handler = async (ctx) => {
   const { store } = ctx.deps;
   const exp = await loadVisibleExperiment(ctx);
-  if (ctx.query.purge === 'true' || ctx.query.purge === '1') {
+  const { purge } = ctx.query as z.infer<typeof deleteExperimentQuery>;
+  if (purge === 'true' || purge === '1') {
     if (!isExperimentTerminal(exp.status)) throw new ConflictError(`experiment is ${exp.status}: cancel it before purging`);
     const messages = await store.messages.deleteAll(exp._id);
     await store.events.deleteAll(exp._id);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runRequestSchema } from '../../core/runs';
 import { LANGUAGES } from '../../sandbox/types';
 import { routeIntent } from '../../core/intent';
 import type { ChatResult } from '../../llm';
@@ -6,7 +7,8 @@ import type { Handler } from '../context';
 import { parseOrThrow } from '../validate';
 import { createRun } from './create-run';
 
-const bodySchema = z
+/** On the route table (api/routes.ts): validated before the handler runs. */
+export const executeBody = z
   .object({
     intent: z.string().min(1).max(16 * 1024),
     /** Text the intent applies to (what to summarise, embed, …). */
@@ -28,13 +30,13 @@ const SUMMARIZE_SYSTEM = 'Summarise the text the user gives you faithfully and b
  * the LLM capabilities answer synchronously (200).
  */
 export const execute: Handler = async (ctx) => {
-  const body = parseOrThrow(bodySchema, ctx.body ?? {});
+  const body = ctx.body as z.infer<typeof executeBody>;
   const rule = routeIntent(body.intent, body.code !== undefined);
   const routed = { capability: rule.capability, rule: rule.name };
   const { llm } = ctx.deps;
   switch (rule.capability) {
     case 'code_run': {
-      const run = await createRun({ ...ctx, body: { kind: 'code', language: body.language, code: body.code, stdin: body.stdin } });
+      const run = await createRun({ ...ctx, body: parseOrThrow(runRequestSchema, { kind: 'code', language: body.language, code: body.code, stdin: body.stdin }) });
       return { ...run, body: { ...routed, run: run.body } };
     }
     case 'embeddings': {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors';
 import type { Handler } from '../context';
-import { parseOrThrow } from '../validate';
 
 /** GET /v1/integrations: each configured provider with live health, latency, model count and circuit state. */
 export const listIntegrations: Handler = async (ctx) => ({
@@ -9,7 +8,8 @@ export const listIntegrations: Handler = async (ctx) => ({
   body: { items: await ctx.deps.llm.integrations() },
 });
 
-const testSchema = z
+/** On the route table (api/routes.ts): validated before the handler runs. */
+export const testIntegrationBody = z
   .object({
     integration_id: z.string().min(1).max(100),
     prompt: z.string().min(1).max(4000).optional(),
@@ -22,7 +22,7 @@ const testSchema = z
  * or `{success: false, error, latency_ms}`: one short chat through that provider only.
  */
 export const testIntegration: Handler = async (ctx) => {
-  const body = parseOrThrow(testSchema, ctx.body ?? {});
+  const body = ctx.body as z.infer<typeof testIntegrationBody>;
   const known = ctx.deps.config.llm.providers.some((p) => p.name === body.integration_id);
   if (!known) throw new NotFoundError(`integration ${body.integration_id} not found`);
   const result = await ctx.deps.llm.testIntegration(body.integration_id, { prompt: body.prompt, model: body.model });

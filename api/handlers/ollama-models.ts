@@ -4,13 +4,13 @@ import { deleteModel, listInstalled, serverVersion } from '../../llm/ollama/mode
 import { modelNameSchema } from '../../core/models/pull';
 import { resolveOllamaServer } from '../../core/models/servers';
 import type { Handler, RequestContext } from '../context';
-import { parseOrThrow, parseQuery } from '../validate';
+import { parseOrThrow } from '../validate';
 
-/** `?server=` is the only query parameter of these routes. */
-const serverQuery = z.object({ server: z.string().min(1).max(100).optional() });
+/** `?server=` is the only query parameter of these routes (on the route table). */
+export const serverQuery = z.object({ server: z.string().min(1).max(100).optional() });
 
 function server(ctx: RequestContext) {
-  const q = parseQuery(serverQuery, ctx.query);
+  const q = ctx.query as z.infer<typeof serverQuery>;
   return resolveOllamaServer(ctx.deps.config, q.server);
 }
 

@@ -2,16 +2,16 @@ import { z } from 'zod';
 import { isTerminal } from '../../core/runs';
 import type { Handler } from '../context';
 import { loadVisibleRun } from '../guards';
-import { parseQuery } from '../validate';
 
-const querySchema = z.object({
+/** On the route table (api/routes.ts): validated before the handler runs. */
+export const runLogsQuery = z.object({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
 /** GET /v1/runs/:id/logs?after=&limit= → {items, nextAfter}: events as JSON pages. */
 export const runLogs: Handler = async (ctx) => {
-  const q = parseQuery(querySchema, ctx.query);
+  const q = ctx.query as z.infer<typeof runLogsQuery>;
   const run = await loadVisibleRun(ctx);
   const { events, store } = ctx.deps;
   // A finished run's events are all in MongoDB; a live one's newest may still be only in Redis.
