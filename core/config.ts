@@ -126,7 +126,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (Buffer.byteLength(raw.JWT_SECRET) < 32) throw new ConfigError('JWT_SECRET: must be at least 32 bytes');
     return { ...raw, JWT_SECRET: raw.JWT_SECRET, devSecret: false, llm };
   }
-  return { ...raw, JWT_SECRET: devSecret(raw.DATA_DIR), devSecret: true, llm };
+  let secret: string;
+  try {
+    secret = devSecret(raw.DATA_DIR);
+  } catch (err) {
+    throw new ConfigError(`DATA_DIR=${raw.DATA_DIR}: cannot keep the development JWT secret there (${(err as Error).message}); set DATA_DIR to a writable folder, or set JWT_SECRET`);
+  }
+  return { ...raw, JWT_SECRET: secret, devSecret: true, llm };
 }
 
 /** Creates the development secret once and reuses it, so tokens survive restarts. */

@@ -5,10 +5,9 @@
  * value (URLs without credentials), so `npm start` fails fast and readably
  * instead of printing "Paddock is up" and failing every run later.
  */
-import http from 'node:http';
 import { MongoClient } from 'mongodb';
 import { Redis } from 'ioredis';
-import { pingDocker } from '../sandbox';
+import { imageExists, pingDocker } from '../sandbox';
 import type { Config } from './config';
 import { ConfigError } from './errors';
 
@@ -104,22 +103,6 @@ export async function probeDocker(socketPath: string, image: string): Promise<vo
         'build it with `npm run setup` (docker/sandbox/build-offline.sh), or set SANDBOX_IMAGE to an image that exists',
     );
   }
-}
-
-/**
- * `GET /images/{name}/json` on the engine socket: 200 or 404. A read-only
- * look-up; containers are made only by sandbox/ (STYLE rule 10).
- */
-function imageExists(socketPath: string, image: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ socketPath, path: `/images/${encodeURI(image)}/json` }, (res) => {
-      res.resume();
-      if (res.statusCode === 200) resolve(true);
-      else if (res.statusCode === 404) resolve(false);
-      else reject(new Error(`the engine answered ${res.statusCode}`));
-    });
-    req.on('error', reject);
-  });
 }
 
 /**

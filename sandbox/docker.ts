@@ -205,6 +205,17 @@ export function createDockerClient(socketPath: string): DockerClient {
   };
 }
 
+/** Start-up check: whether the engine at `socketPath` has `image` (a read-only look-up; rejects when the engine does not answer). */
+export async function imageExists(socketPath: string, image: string): Promise<boolean> {
+  try {
+    await new Docker({ socketPath }).getImage(image).inspect();
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
+}
+
 /** Readiness probe: resolves when the Docker Engine at `socketPath` answers. */
 export async function pingDocker(socketPath: string): Promise<void> {
   await createDockerClient(socketPath).ping();

@@ -2,4 +2,4 @@
 export * from './types';
 export { createSandbox, type PooledSandbox, type SandboxEvent, type SandboxOptions, type SandboxStats } from './runner';
 export { createReaper, type ReaperOptions } from './reaper';
-export { pingDocker } from './docker';
+export { imageExists, pingDocker } from './docker';

@@ -21,7 +21,7 @@
 import { signToken } from '../api/auth';
 import { ConfigError, loadConfig, type Config } from '../core/config';
 import { createLogger, type Logger } from '../core/logger';
-import { startSystem, TEARDOWN_BOUND_MS, type System } from '../core/system';
+import { startSystem, TEARDOWN_BOUND_MS, type System } from './system';
 
 /** Signals this close to the last counted one are duplicates of it (see above). */
 const SAME_SIGNAL_MS = 1000;

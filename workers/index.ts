@@ -9,6 +9,7 @@ import { JOB_KINDS } from '../core/jobs/kinds';
 import type { Queues } from '../core/queues';
 import type { Store } from '../core/store';
 import { Closer } from '../core/closer';
+import { workerKey } from '../core/worker-liveness';
 import { createReaper, createSandbox } from '../sandbox';
 import { CancelRegistry } from './cancel-registry';
 import { createEnsureModel } from './ensure-model';
@@ -40,9 +41,10 @@ export interface WorkerHandle {
 /** Starts one worker process role: BullMQ consumer, sandbox, reaper, cancel listener. */
 export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
   const { config, log, redis } = deps;
-  const closer = new Closer(log.child({ component: 'worker-close' }));
+  // Bounded steps: a Redis that died mid-drain must not keep the sandbox (and its containers) from closing.
+  const closer = new Closer(log.child({ component: 'worker-close' }), { stepTimeoutMs: 5_000 });
   const ownerId = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const ownerKey = (id: string) => `${config.QUEUE_PREFIX}:worker:${id}`;
+  const ownerKey = (id: string) => workerKey(config.QUEUE_PREFIX, id);
   try {
     // Liveness of this worker, for the reapers of every worker on this host.
     await redis.set(ownerKey(ownerId), '1', 'PX', config.WORKER_HEARTBEAT_MS * 3);
@@ -121,7 +123,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       } finally {
         clearTimeout(graceTimer);
       }
-    });
+    }, { timeoutMs: config.SHUTDOWN_GRACE_MS + 5_000 });
     for (const w of workers) void w.run().catch((err) => log.error({ err, queue: w.name }, 'worker stopped'));
     await Promise.all(workers.map((w) => w.waitUntilReady()));
     void reconcile(); // a restart after a crash repairs what the crash left at once

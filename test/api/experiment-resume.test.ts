@@ -2,7 +2,7 @@ import { signToken } from '../../api/auth';
 import { loadConfig } from '../../core/config';
 import { silentLogger } from '../../core/logger';
 import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
-import { startSystem } from '../../core/system';
+import { startSystem } from '../../scripts/system';
 import { startFakeLlmServers, type FakeLlmServers } from '../fakes/llm';
 import { startPaddockProcess, type PaddockProcess } from '../helpers/process';
 import { readSse } from '../helpers/sse';

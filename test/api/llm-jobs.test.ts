@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { signToken } from '../../api/auth';
 import { loadConfig } from '../../core/config';
-import { startSystem } from '../../core/system';
+import { startSystem } from '../../scripts/system';
 import { startFakeLlmServers, type FakeLlmServers } from '../fakes/llm';
 import { readSse } from '../helpers/sse';
 import { isDone, testClient, testEnv, type TestSystem } from '../helpers/system';

@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
 import { loadConfig } from '../../core/config';
 import { silentLogger } from '../../core/logger';
-import { startSystem } from '../../core/system';
+import { startSystem } from '../../scripts/system';
 import { startPaddockProcess, type PaddockProcess } from '../helpers/process';
 import { readSse } from '../helpers/sse';
 import { isDone, testClient, testEnv, type TestSystem } from '../helpers/system';

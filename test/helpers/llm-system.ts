@@ -1,7 +1,7 @@
 import { signToken } from '../../api/auth';
 import { loadConfig } from '../../core/config';
 import { silentLogger } from '../../core/logger';
-import { startSystem } from '../../core/system';
+import { startSystem } from '../../scripts/system';
 import type { FakeLlmServers } from '../fakes/llm';
 import { testClient, testEnv, type TestSystem } from './system';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { signToken, type Role } from '../../api/auth';
 import { loadConfig, type Config } from '../../core/config';
 import { silentLogger } from '../../core/logger';
-import { startSystem, type System } from '../../core/system';
+import { startSystem, type System } from '../../scripts/system';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 

@@ -5,18 +5,18 @@ import { TokenVerifier } from '../api/auth';
 import { createMetrics } from '../api/metrics';
 import { startWorker, type WorkerHandle } from '../workers';
 import { createReaper, pingDocker } from '../sandbox';
-import { Closer } from './closer';
-import type { Config } from './config';
-import { ConfigError } from './errors';
-import { EventLog } from './events';
-import { startLocalRedis } from './local-redis';
-import type { Logger } from './logger';
+import { Closer } from '../core/closer';
+import type { Config } from '../core/config';
+import { ConfigError } from '../core/errors';
+import { EventLog } from '../core/events';
+import { startLocalRedis } from '../core/local-redis';
+import type { Logger } from '../core/logger';
 import { startMongoStandin } from '../mongo-standin';
 import { createLlm } from '../llm';
-import { preflight, redactUrl } from './preflight';
-import { openQueues } from './queues';
-import { openStore } from './store';
-import { countWorkers } from './worker-liveness';
+import { preflight, redactUrl } from '../core/preflight';
+import { openQueues } from '../core/queues';
+import { openStore } from '../core/store';
+import { countWorkers } from '../core/worker-liveness';
 
 export interface System {
   api?: ApiHandle;
