@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { buildApp } from './app';
 import type { ApiDeps } from './context';
 
@@ -14,6 +15,7 @@ export async function startApi(deps: ApiDeps): Promise<ApiHandle> {
   const app = buildApp(deps);
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerMalformed);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.config.PORT, deps.config.HOST, () => {
@@ -40,4 +42,25 @@ export async function startApi(deps: ApiDeps): Promise<ApiHandle> {
       return closing;
     },
   };
+}
+
+/**
+ * Requests Node's HTTP parser refuses (oversized headers, broken framing) never
+ * reach express; Node's default answer has no body. They get the stable error
+ * body too, and the connection is closed, as Node would.
+ */
+function answerMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request took too long to arrive']
+        : [400, 'malformed HTTP request'];
+  const body = JSON.stringify({ error: { code: 'validation_error', message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -117,6 +117,22 @@ function sendBytes(bytes: string | Buffer): Promise<number> {
   });
 }
 
+/** Sends raw bytes and reads the whole answer (the server closes the connection after a parse error). */
+function sendBytesFull(bytes: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let all = '';
+    socket.on('data', (c) => (all += c.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const m = all.match(/^HTTP\/1\.[01] (\d{3})[^]*?\r\n\r\n([^]*)$/);
+      if (!m) reject(new Error(`no HTTP answer: ${JSON.stringify(all.slice(0, 200))}`));
+      else resolve({ status: Number(m[1]), body: m[2]! });
+    });
+    socket.write(bytes);
+  });
+}
+
 /** fn over items, at most `width` at a time, results in order. */
 async function pooled<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -373,6 +389,13 @@ describe('bad-input battery over every route', () => {
       sendBytes(`GET /v1/runs/${'%'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`),
     ]);
     for (const s of statuses) expect(s >= 400 && s < 500).toBe(true);
+  });
+
+  it('answers what HTTP parsing rejects with the stable error body too', async () => {
+    const big = await sendBytesFull(`GET /v1/runs HTTP/1.1\r\nHost: x\r\nX-Big: ${'h'.repeat(20_000)}\r\n\r\n`);
+    expect([big.status, JSON.parse(big.body).error.code]).toEqual([431, 'validation_error']);
+    const framing = await sendBytesFull('POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}');
+    expect([framing.status, JSON.parse(framing.body).error.code]).toEqual([400, 'validation_error']);
   });
 });
 
