@@ -7,9 +7,11 @@ import {
   PayloadTooLargeError,
   RateLimitedError,
   UnauthorizedError,
+  UnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../core/errors';
+import { failedDependency } from '../core/dependency-errors';
 
 /**
  * Converts what express, its router, body-parser (and raw-body, zlib under it) or
@@ -19,14 +21,20 @@ import {
  * `statusCode` (http-errors' convention, which all of those follow): it becomes a 4xx
  * with the code of that status. Statuses the stable set has no code for (400, 411,
  * 414, 415, 416, …) keep their precise HTTP status and take `validation_error`: the
- * request was wrong. Everything else is a server fault: 500 `internal`, logged,
- * and its message is never shown.
+ * request was wrong. A MongoDB or Redis failure is a 503 `unavailable` naming the
+ * part. Everything else is a server fault: 500 `internal`, logged, and its
+ * message is never shown.
  */
 export function fromForeign(err: unknown): PaddockError {
   if (err instanceof PaddockError) return err;
   const e: Record<string, unknown> = typeof err === 'object' && err !== null ? (err as Record<string, unknown>) : {};
   const status = clientStatus(e);
-  if (status === undefined) return new PaddockError('internal', 500, 'internal error');
+  if (status === undefined) {
+    // A backing service that is down is not the client's fault nor a bug: 503, naming it.
+    const dependency = failedDependency(err);
+    if (dependency) return new UnavailableError(`${dependency} is unavailable; try again`);
+    return new PaddockError('internal', 500, 'internal error');
+  }
   switch (typeof e.type === 'string' ? e.type : undefined) {
     case 'entity.too.large':
       return new PayloadTooLargeError();

@@ -1,3 +1,4 @@
+import { failedDependency } from '../dependency-errors';
 import { SandboxInfraError } from '../errors';
 import { ProviderError } from '../../llm/errors';
 import type { JobFailure } from './model';
@@ -32,8 +33,9 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
   if (err instanceof JobError) return { code: err.code, message: err.message, retryable: err.retryable };
   if (err instanceof SandboxInfraError) return { code: 'sandbox_unavailable', message: `the sandbox failed: ${err.message}`, retryable: true };
   if (err instanceof ProviderError) return classifyProvider(err);
-  if (isStoreError(err)) return { code: 'store_unavailable', message: `MongoDB failed: ${(err as Error).message}`, retryable: true };
-  if (isRedisError(err)) return { code: 'queue_unavailable', message: `Redis failed: ${(err as Error).message}`, retryable: true };
+  const dependency = failedDependency(err);
+  if (dependency === 'MongoDB') return { code: 'store_unavailable', message: `MongoDB failed: ${(err as Error).message}`, retryable: true };
+  if (dependency === 'Redis') return { code: 'queue_unavailable', message: `Redis failed: ${(err as Error).message}`, retryable: true };
   const e = err instanceof Error ? err : new Error(String(err));
   return { code: 'unexpected', message: `unexpected ${e.name}: ${e.message}`.slice(0, 500), retryable: true };
 }
@@ -55,15 +57,4 @@ function classifyProvider(err: ProviderError): ClassifiedFailure {
     default:
       return { code: 'provider_unavailable', message: `${who} is unavailable: ${err.message}`, retryable: false };
   }
-}
-
-function isStoreError(err: unknown): boolean {
-  const name = (err as { name?: unknown } | null)?.name;
-  return typeof name === 'string' && name.startsWith('Mongo');
-}
-
-function isRedisError(err: unknown): boolean {
-  const name = (err as { name?: unknown } | null)?.name;
-  const msg = err instanceof Error ? err.message : '';
-  return name === 'ReplyError' || name === 'MaxRetriesPerRequestError' || msg.includes('Connection is closed') || msg.includes('ECONNREFUSED');
 }
