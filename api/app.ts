@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { NotFoundError } from '../core/errors';
+import { NotFoundError, RateLimitedError } from '../core/errors';
 import { mountBullBoard } from '../dashboards/bull-board';
 import { authenticate } from './auth';
 import { checkParsedBody, JSON_TYPES, requireJsonBodies } from './body-guard';
@@ -65,6 +65,7 @@ function errorMapper(deps: ApiDeps) {
     const body: { code: string; message: string; details?: unknown } = { code: e.code, message: e.message };
     if (e.details !== undefined) body.details = e.details;
     if (e.code === 'unauthorized') res.set('www-authenticate', 'Bearer');
+    if (e instanceof RateLimitedError && e.retryAfterS !== undefined) res.set('retry-after', String(e.retryAfterS));
     res.status(e.status).json({ error: body });
   };
 }

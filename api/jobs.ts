@@ -4,6 +4,7 @@ import { ConflictError } from '../core/errors';
 import { finalizeJob } from '../core/jobs/finalize';
 import type { JobKind } from '../core/jobs/kinds';
 import { isTerminal, type JobDoc } from '../core/jobs/model';
+import { QUEUES } from '../core/queues';
 import type { RequestContext } from './context';
 import { loadVisible } from './guards';
 import { streamEvents } from './sse';
@@ -29,7 +30,10 @@ export async function cancelJob<D extends JobDoc>(kind: JobKind<D>, ctx: Request
   const job = await queue.getJob(doc._id);
   // remove() refuses a job a worker holds (locked): that worker handles the cancel.
   const removed = job ? (await queue.remove(doc._id)) === 1 : true;
-  if (removed) await finalizeJob(events, docs, doc._id, { status: 'cancelled' });
+  if (removed) {
+    await finalizeJob(events, docs, doc._id, { status: 'cancelled' });
+    await queues.fair.leave(QUEUES[kind.name], kind.jobData(doc).owner, doc._id);
+  }
   return { status: removed ? 200 : 202, doc: (await docs.get(doc._id)) ?? doc };
 }
 

@@ -14,6 +14,30 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+const quotaSchema = z.strictObject({
+  /** Queued + running runs one user may have at once; 0: no cap. */
+  maxActiveRuns: z.number().int().min(0),
+  /** Runs one user may submit per minute (a batch counts each run); 0: no limit. */
+  runsPerMinute: z.number().int().min(0),
+});
+const DEFAULT_QUOTAS = { user: { maxActiveRuns: 2000, runsPerMinute: 1200 }, admin: { maxActiveRuns: 0, runsPerMinute: 0 } };
+/** QUOTAS is JSON per role, e.g. {"user": {"maxActiveRuns": 100, "runsPerMinute": 60}}; roles left out keep their defaults. */
+const quotasSchema = z.preprocess(
+  (v) => {
+    if (v === undefined || v === '') return {};
+    try {
+      return JSON.parse(String(v));
+    } catch {
+      return v; // not JSON: the object schema below names the problem
+    }
+  },
+  z.strictObject({ user: quotaSchema.partial().optional(), admin: quotaSchema.partial().optional() }).transform((q) => ({
+    user: { ...DEFAULT_QUOTAS.user, ...q.user },
+    admin: { ...DEFAULT_QUOTAS.admin, ...q.admin },
+  })),
+);
+export type Quota = z.infer<typeof quotaSchema>;
+
 export const configSchema = z.object({
   /** Which parts this process runs: the API, the worker, or both. */
   PADDOCK_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
@@ -98,6 +122,8 @@ export const configSchema = z.object({
   PULL_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(5),
   /** First pause before a stream restart; doubles each time, at most 30 s. */
   PULL_RETRY_BASE_MS: int(1_000),
+  /** Per-role submission quotas (JSON): answered 429 rate_limited with Retry-After. */
+  QUOTAS: quotasSchema,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -102,7 +102,11 @@ export class UnsupportedMediaTypeError extends PaddockError {
 }
 
 export class RateLimitedError extends PaddockError {
-  constructor(message = 'too many requests') {
+  /** Seconds until a retry can succeed: sent as Retry-After. */
+  readonly retryAfterS?: number;
+
+  constructor(message = 'too many requests', retryAfterS?: number) {
     super('rate_limited', 429, message);
+    this.retryAfterS = retryAfterS;
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { JobDoc } from './jobs/model';
+import { prioritySchema } from './jobs/priority';
 
 /**
  * The experiment model shared by the API (producer) and the workers (consumer):
@@ -63,6 +64,8 @@ export const experimentRequestSchema = z
     selectorModel: modelRef.optional(),
     termination: terminationSchema.default({}),
     metadata: z.record(z.string(), z.unknown()).optional(),
+    /** As for runs: critical · high · medium (default) · low. */
+    priority: prioritySchema.optional(),
   })
   .strict()
   .superRefine((body, ctx) => {

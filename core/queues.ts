@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobData, JobName, JobOutcome } from './jobs/model';
+import { bullmqPriority, FairShares } from './jobs/priority';
 
 /**
  * The queues, one per job name, shared by the API (producer) and the workers
@@ -17,6 +18,8 @@ export const QUEUES: Record<JobName, string> = {
 export type JobQueue = Queue<JobData, JobOutcome, JobName>;
 
 export interface Queues {
+  /** Owners' queued positions, shared by every producer (fair shares within a priority class). */
+  fair: FairShares;
   runs: JobQueue;
   experiments: JobQueue;
   pulls: JobQueue;
@@ -38,6 +41,7 @@ export function openQueues(connection: Redis, prefix: string, attempts: number):
   const all = Object.values(byName);
   let closing: Promise<void> | undefined;
   return {
+    fair: new FairShares(connection, prefix),
     runs: byName.run,
     experiments: byName.experiment,
     pulls: byName.pull,
@@ -52,8 +56,23 @@ export function openQueues(connection: Redis, prefix: string, attempts: number):
   };
 }
 
-/** Enqueues jobs in one round trip; adding one twice is a no-op (job id = document id). */
+/**
+ * Enqueues jobs: each takes its place among its owner's queued jobs (one Redis
+ * call per owner), then all are added in one round trip. Adding a job twice is
+ * a no-op (job id = document id) and keeps its place.
+ */
 export async function enqueue(queues: Queues, name: JobName, jobs: JobData[]): Promise<void> {
   if (jobs.length === 0) return;
-  await queues.of(name).addBulk(jobs.map((data) => ({ name, data, opts: { jobId: data.id } })));
+  const byOwner = new Map<string, JobData[]>();
+  for (const j of jobs) byOwner.set(j.owner, [...(byOwner.get(j.owner) ?? []), j]);
+  const position = new Map<string, number>();
+  for (const [owner, own] of byOwner) {
+    const places = await queues.fair.enter(QUEUES[name], owner, own.map((j) => j.id));
+    own.forEach((j, i) => position.set(j.id, places[i] ?? 1));
+  }
+  await queues.of(name).addBulk(jobs.map((data) => ({
+    name,
+    data,
+    opts: { jobId: data.id, priority: bullmqPriority(data.priority ?? 'medium', position.get(data.id) ?? 1) },
+  })));
 }

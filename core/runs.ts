@@ -3,6 +3,7 @@ import { ValidationError } from './errors';
 import { planFiles } from '../sandbox/protocol';
 import { LANGUAGES, LIMIT_MINIMA, type ExecResult, type Language, type SandboxFile, type SandboxLimits } from '../sandbox/types';
 import type { JobDoc, JobState as RunState } from './jobs/model';
+import { prioritySchema } from './jobs/priority';
 import { testCaseSchema, type TestResult } from './testing';
 
 /** The run model shared by the API (producer) and the workers (consumer). */
@@ -81,6 +82,8 @@ export const runRequestSchema = z
     /** Opt-in: run in a container kept warm for this owner's runs (faster; not a fresh container). */
     reuse: z.boolean().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
+    /** critical · high · medium (default) · low: strict classes, owners take turns within one (core/jobs/priority.ts). */
+    priority: prioritySchema.optional(),
   })
   .strict()
   .superRefine((body, ctx) => {

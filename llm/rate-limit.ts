@@ -22,6 +22,18 @@ end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + window - now + 1)`;
 
+const TAKE_UP_TO = `${LUA_NOW}
+-- KEYS[1] admissions; ARGV: requests, perMs, n, member prefix. Returns {admitted, ms until the next slot frees (0: one is free)}.
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+local n = math.max(0, math.min(free, tonumber(ARGV[3])))
+for i = 1, n do redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. i) end
+if n > 0 then redis.call('PEXPIRE', KEYS[1], window) end
+if free - n > 0 then return {n, 0} end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {n, math.max(1, tonumber(oldest[2]) + window - now + 1)}`;
+
 export interface RateLimitOptions {
   redis: Redis;
   key: string;
@@ -31,6 +43,7 @@ export interface RateLimitOptions {
 
 export class RedisRateLimiter {
   private readonly takeScript = new LuaScript(TAKE);
+  private readonly takeUpToScript = new LuaScript(TAKE_UP_TO);
 
   constructor(private readonly opts: RateLimitOptions) {}
 
@@ -38,6 +51,13 @@ export class RedisRateLimiter {
   async tryTake(): Promise<number> {
     const { redis, key, requests, perMs } = this.opts;
     return Number(await this.takeScript.run(redis, [key], [requests, perMs, randomUUID()]));
+  }
+
+  /** Admits as many of `n` as the window has room for, at once; with when the next slot frees. */
+  async tryTakeUpTo(n: number): Promise<{ admitted: number; retryAfterMs: number }> {
+    const { redis, key, requests, perMs } = this.opts;
+    const [admitted, retryAfterMs] = (await this.takeUpToScript.run(redis, [key], [requests, perMs, n, randomUUID()])) as [number, number];
+    return { admitted: Number(admitted), retryAfterMs: Number(retryAfterMs) };
   }
 
   /**

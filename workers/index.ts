@@ -110,7 +110,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     ];
     const connection = redis.duplicate({ maxRetriesPerRequest: null });
     closer.add('worker redis', async () => void (await connection.quit()));
-    const lifecycle = { config, log, store: deps.store, events: deps.events, cancels, connection, reconcile: reconcileDeps };
+    const lifecycle = { config, log, store: deps.store, events: deps.events, cancels, fair: deps.queues.fair, connection, reconcile: reconcileDeps };
     const workers = handlers.map((h) => consume(h as unknown as JobHandler, lifecycle));
 
     let graceTimer: NodeJS.Timeout | undefined;

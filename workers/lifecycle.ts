@@ -7,6 +7,7 @@ import { classifyFailure } from '../core/jobs/errors';
 import { finalizeJob } from '../core/jobs/finalize';
 import type { JobKind } from '../core/jobs/kinds';
 import type { JobData, JobDoc, JobOutcome } from '../core/jobs/model';
+import type { FairShares } from '../core/jobs/priority';
 import type { Logger } from '../core/logger';
 import { QUEUES } from '../core/queues';
 import type { Store } from '../core/store';
@@ -43,6 +44,7 @@ export interface LifecycleDeps {
   store: Store;
   events: EventLog;
   cancels: CancelRegistry;
+  fair: FairShares;
 }
 
 /** The worker is shutting down: the job goes back to the queue without spending an attempt. */
@@ -66,6 +68,8 @@ export async function processJob<D extends JobDoc>(handler: JobHandler<D>, id: s
   if (interrupted) return end(interrupted);
   const doc = await docs.claim(id);
   if (!doc) return null; // gone, or already terminal
+  // No longer queued: its owner's later jobs move up (fair shares, core/jobs/priority.ts).
+  await deps.fair.leave(QUEUES[handler.kind.name], handler.kind.jobData(doc).owner, id);
   if (doc.cancelRequested || ctx.signal.reason === 'cancelled') return end({ status: 'cancelled' });
 
   const emitter = new JobEmitter(deps.events, id, ctx.log);

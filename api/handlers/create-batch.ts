@@ -3,6 +3,7 @@ import { PaddockError } from '../../core/errors';
 import { runRequestSchema } from '../../core/runs';
 import type { Handler } from '../context';
 import { presentRun } from '../present';
+import { admitRuns } from '../quotas';
 import { acceptRuns, prepareRun, type NewRun } from '../run-intake';
 import { parseOrThrow } from '../validate';
 
@@ -16,27 +17,34 @@ export const batchSchema = z.object({ runs: z.array(z.unknown()).min(1).max(MAX_
  * others are not. Stored with one insertMany and enqueued with one addBulk.
  * Idempotency-Key is not supported here: retry only the runs that errored.
  */
+interface Item {
+  index: number;
+  run?: NewRun;
+  error?: { code: string; message: string; details?: unknown };
+}
+
 export const createBatch: Handler = async (ctx) => {
   const { runs: bodies } = ctx.body as z.infer<typeof batchSchema>;
-  const items: unknown[] = [];
-  const accepted: NewRun[] = [];
-  bodies.forEach((body, index) => {
+  const items: Item[] = bodies.map((body, index) => {
     try {
-      const run = prepareRun(ctx, parseOrThrow(runRequestSchema, body));
-      accepted.push(run);
-      items.push({ index, run });
+      return { index, run: prepareRun(ctx, parseOrThrow(runRequestSchema, body)) };
     } catch (err) {
       if (!(err instanceof PaddockError)) throw err;
-      items.push({ index, error: { code: err.code, message: err.message, details: err.details } });
+      return { index, error: { code: err.code, message: err.message, details: err.details } };
     }
   });
+  // Valid runs beyond the caller's quota are refused one by one, like invalid ones.
+  const valid = items.filter((i) => i.run);
+  const room = valid.length > 0 ? await admitRuns(ctx, valid.length) : 0;
+  for (const item of valid.slice(room)) {
+    item.run = undefined;
+    item.error = { code: 'rate_limited', message: 'over your submission quota (QUOTAS); submit it again later' };
+  }
+  const accepted = items.flatMap((i) => (i.run ? [i.run] : []));
   if (accepted.length > 0) {
     await ctx.deps.store.runs.insertMany(accepted);
     await acceptRuns(ctx, accepted);
   }
-  const body = items.map((item) => {
-    const { index, run } = item as { index: number; run?: NewRun };
-    return run ? { index, ...presentRun(run) } : item;
-  });
+  const body = items.map(({ index, run, error }) => (run ? { index, ...presentRun(run) } : { index, error }));
   return { status: 202, body: { accepted: accepted.length, rejected: bodies.length - accepted.length, items: body } };
 };

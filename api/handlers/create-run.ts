@@ -6,12 +6,14 @@ import { isDuplicateKey } from '../../core/store';
 import type { Handler, RequestContext } from '../context';
 import { header } from '../guards';
 import { presentRun } from '../present';
+import { admitRuns } from '../quotas';
 import { acceptRuns, prepareRun } from '../run-intake';
 
 /** POST /v1/runs → 202 {id, status, links}. */
 export const createRun: Handler = async (ctx) => {
   const key = idempotencyKey(ctx);
   const run = prepareRun(ctx, ctx.body as RunRequest, key);
+  await admitRuns(ctx, 1);
   try {
     await ctx.deps.store.runs.insert(run);
   } catch (err) {

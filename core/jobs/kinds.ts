@@ -24,7 +24,7 @@ export const RUN_JOB: JobKind<RunDoc> = {
   name: 'run',
   noun: 'run',
   docs: (store) => store.runs,
-  jobData: (doc) => ({ id: doc._id, kind: doc.kind, owner: doc.owner }),
+  jobData: (doc) => ({ id: doc._id, kind: doc.kind, owner: doc.owner, priority: doc.request.priority ?? 'medium' }),
   visibleTo: (doc, sub) => doc.owner === sub,
 };
 
@@ -32,7 +32,7 @@ export const EXPERIMENT_JOB: JobKind<ExperimentDoc> = {
   name: 'experiment',
   noun: 'experiment',
   docs: (store) => store.experiments,
-  jobData: (doc) => ({ id: doc._id, kind: 'experiment', owner: doc.owner }),
+  jobData: (doc) => ({ id: doc._id, kind: 'experiment', owner: doc.owner, priority: doc.request.priority ?? 'medium' }),
   visibleTo: (doc, sub) => doc.owner === sub,
 };
 

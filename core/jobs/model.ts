@@ -31,6 +31,8 @@ export interface JobDoc {
   error?: JobFailure;
 }
 
+import type { PriorityClass } from './priority';
+
 /** The names jobs go by in their queues and in job data. */
 export const JOB_NAMES = ['run', 'experiment', 'pull'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
@@ -46,6 +48,8 @@ export interface JobData {
   kind: string;
   /** Who asked (pulls: the first requester). */
   owner: string;
+  /** The priority class (core/jobs/priority.ts); unset: medium. */
+  priority?: PriorityClass;
 }
 
 /** What BullMQ keeps as a completed job's return value, so Bull Board shows the outcome. */

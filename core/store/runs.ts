@@ -22,6 +22,7 @@ export class RunStore extends JobCollection<RunDoc> {
     await this.col.createIndexes([
       { key: { owner: 1, createdAt: -1, _id: -1 }, name: 'owner_created' },
       { key: { status: 1, createdAt: 1 }, name: 'status_created' },
+      { key: { owner: 1, status: 1 }, name: 'owner_status' },
     ]);
   }
 
@@ -47,6 +48,11 @@ export class RunStore extends JobCollection<RunDoc> {
     const last = items[items.length - 1];
     const nextCursor = docs.length > q.limit && last ? encodeCursor(last) : null;
     return { items, nextCursor };
+  }
+
+  /** Queued + running runs of one owner (the active-runs quota); backed by the owner_status index. */
+  countActive(owner: string): Promise<number> {
+    return this.col.countDocuments({ owner, status: { $in: ['queued', 'running'] } });
   }
 
   /** Inserts a batch; with `ordered: false` the rest go in when one is a duplicate. */
