@@ -70,7 +70,7 @@ export const configSchema = z.object({
   /** First SIGTERM: in-flight runs get this long to finish before they are aborted and left for retry. */
   SHUTDOWN_GRACE_MS: int(10_000),
   /** The sandbox image; v2 carries the agent protocol (docker/sandbox). */
-  SANDBOX_IMAGE: z.string().default('paddock-sandbox:v3'),
+  SANDBOX_IMAGE: z.string().default('paddock-sandbox:v4'),
   DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
   /** Optional OCI runtime for sandboxes, e.g. runsc (gVisor). */
   SANDBOX_RUNTIME: optionalString,

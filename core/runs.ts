@@ -184,6 +184,17 @@ export interface AgentResult {
   costUsd: number;
 }
 
+  /**
+   * Why the last failed attempt failed (absent when an attempt passed): the answer
+   * held no usable code or tests, the code did not compile, tests failed (which,
+   * and their messages), or the run itself ended badly (timeout, crash).
+   */
+  lastFailure?: {
+    attempt: number;
+    kind: 'no_code' | 'wrong_language' | 'no_tests' | 'compile_error' | 'tests_failed' | 'run_failed';
+    message: string;
+    failedTests?: { name: string; status: TestResult['status']; message: string }[];
+  };
 /** kind "evaluation": per model, how often its autoruns passed and what they cost. */
 export interface EvaluationResult {
   models: {
@@ -193,6 +204,8 @@ export interface EvaluationResult {
     /** passed / samples, in [0, 1]. */
     passRate: number;
     /** Mean model time per sample (all attempts' generations). */
+  /** Turns that broke the protocol and got a corrective prompt (docs/agent-protocol.md). */
+  malformedTurns?: number;
     meanLatencyMs: number;
     meanSandboxMs: number;
     usage: { inputTokens: number; outputTokens: number };

@@ -52,7 +52,7 @@ const MAX_RUNS = Number(args['max-runs']);
 const PACE_MS = Number(args.pace);
 
 const ROOT = path.resolve(__dirname, '..');
-const IMAGE = 'paddock-sandbox:v3';
+const IMAGE = 'paddock-sandbox:v4';
 const SOCKET = '/var/run/docker.sock';
 const SECRET = randomBytes(48).toString('base64url');
 const SCOPE = `bench-${randomBytes(4).toString('hex')}`;

@@ -43,7 +43,8 @@ it('runs two async tool actions in parallel, then the one depending on both with
   expect(a.startedAt).toBeLessThan(b.finishedAt);
   expect(b.startedAt).toBeLessThan(a.finishedAt);
   expect(c.startedAt).toBeGreaterThanOrEqual(Math.max(a.finishedAt, b.finishedAt));
-  expect(c.output).toEqual({ combined: 'alpha\n|beta\n' });
+  // Interpolated outputs lose their trailing newlines (the shell's $(…) rule).
+  expect(c.output).toEqual({ combined: 'alpha|beta' });
   // Sandbox output streamed on the same stream, tagged with its action.
   const out = stream.events.filter((e) => e.event === 'stdout').map((e) => JSON.parse(e.data));
   const printed = (action: string) => out.filter((o) => o.action === action).map((o) => o.chunk).join('');
@@ -57,7 +58,7 @@ it('runs two async tool actions in parallel, then the one depending on both with
   const second = fakes.openai.requests.filter((r) => r.op === 'chat')[1]!;
   const fed = JSON.stringify(second.body.messages);
   expect(fed).toContain('<result id=\\"c\\" output_key=\\"both\\" ok=\\"true\\">');
-  expect(fed).toContain('alpha\\\\n|beta\\\\n');
+  expect(fed).toContain('{\\"combined\\":\\"alpha|beta\\"}');
 });
 
 it('starts an action while the model is still streaming', async () => {
@@ -100,4 +101,91 @@ it('stops at its step budget', async () => {
   expect(run.status).toBe('failed');
   expect(run.result).toMatchObject({ stoppedBy: 'max_steps', steps: 2 });
   expect(fakes.openai.requests.filter((r) => r.op === 'chat')).toHaveLength(2);
+});
+
+const text = (t: string) => ({ type: 'text' as const, text: t });
+const chats = () => fakes.openai.requests.filter((r) => r.op === 'chat');
+const lastUserMessage = (i: number) => chats()[i]!.body.messages.at(-1).content as string;
+async function agentRun(extra: Record<string, unknown> = {}) {
+  const created = await t.call('POST', '/v1/runs', { body: { kind: 'agent', prompt: 'x', model: 'fake/coder', ...extra } });
+  const headers = { authorization: `Bearer ${await t.token('alice')}` };
+  const stream = await readSse(`${t.url}/v1/runs/${created.body.id}/events`, { headers });
+  const steps = stream.events.filter((e) => e.event === 'step').map((e) => JSON.parse(e.data));
+  return { run: await t.waitFor(created.body.id, isDone), steps };
+}
+
+describe('malformed turns, as real models produce them', () => {
+  it('counts malformed turns in a row: malformed, good, malformed, good, malformed still gets its correction', async () => {
+    const bad = text('<action id="x">{oops}</action>');
+    const good = text('<action type="internal" id="note$N">{"n": 1}</action><response final="false">noted</response>');
+    let n = 0;
+    const goodOne = () => text(good.text.replace('$N', String(++n)));
+    fakes.openai.script(bad, goodOne(), bad, goodOne(), bad, text('<response final="true">done</response>'));
+    const { run } = await agentRun();
+    expect(run.status).toBe('succeeded');
+    expect(run.result).toMatchObject({ stoppedBy: 'final_response', steps: 6, malformedTurns: 3, response: 'done' });
+  });
+
+  it('tells the model what of a malformed turn ran, and reuses those actions when it re-sends the turn', async () => {
+    const a = '<action type="tool" mode="async" id="a" output_key="x">{"tool": "run_code", "language": "python", "code": "print(6 * 7)"}</action>';
+    fakes.openai.script(
+      // b's body is Python, not JSON: the turn is malformed, but a is valid and runs.
+      text(`<thought>Two steps.</thought>${a}<action type="tool" id="b" depends_on="a">print("$x.stdout")</action>`),
+      // The corrected turn, as models send it: everything again, b fixed.
+      text(`${a}<action type="tool" id="b" depends_on="a">{"tool": "run_code", "language": "python", "code": "print('got $x.stdout!')"}</action>`),
+      text('<response final="true">got 42</response>'),
+    );
+    const { run, steps } = await agentRun();
+    expect(run.status).toBe('succeeded');
+    expect(run.result).toMatchObject({ steps: 3, malformedTurns: 1, response: 'got 42' });
+    expect(steps.filter((s) => s.name === 'action_started').map((s) => [s.step, s.id])).toEqual([[1, 'a'], [2, 'b']]);
+    expect(steps.find((s) => s.name === 'action_reused')).toMatchObject({ step: 2, id: 'a', fromStep: 1 });
+    expect(steps.find((s) => s.name === 'action_finished' && s.id === 'b').output.stdout).toBe('got 42!\n');
+    const correction = lastUserMessage(1);
+    expect(correction).toContain('action b: its body is not valid JSON');
+    expect(correction).toContain('Its valid actions ran anyway (a)');
+    expect(correction).toContain('<result id="a" output_key="x" ok="true">{"stdout":"42\\n"');
+    expect(lastUserMessage(2)).toContain('<result id="a" output_key="x" ok="true" reused_from_step="1">');
+  });
+
+  it('refuses an id re-sent with another body, telling the model, and the run goes on', async () => {
+    const act = (code: string) => `<action type="tool" id="a">{"tool": "run_code", "language": "bash", "code": "${code}"}</action>`;
+    fakes.openai.script(text(act('echo one')), text(act('echo two')), text('<response final="true">ok</response>'));
+    const { run } = await agentRun();
+    expect(run.status).toBe('succeeded');
+    expect(run.result).toMatchObject({ steps: 3, malformedTurns: 1 });
+    expect(lastUserMessage(2)).toContain('action id "a" already ran (step 1) with a different type, input or output_key; give the new action a new id');
+  });
+
+  it('flags plain prose and a JSON tool call as malformed and sends the corrective prompt', async () => {
+    fakes.openai.script(
+      text('The answer is 42, because 6 times 7 is 42.'),
+      text('```json\n{"name": "run_code", "arguments": {"language": "python", "code": "print(6*7)"}}\n```'),
+      text('<response final="true">42</response>'),
+    );
+    const { run, steps } = await agentRun();
+    expect(run.result).toMatchObject({ stoppedBy: 'final_response', steps: 3, malformedTurns: 2 });
+    expect(steps.filter((s) => s.name === 'malformed').map((s) => s.reasons[0])).toEqual([
+      expect.stringContaining('contains no <thought>, <action> or <response> element'),
+      expect.stringContaining('is a JSON tool call, which this protocol does not use'),
+    ]);
+    expect(lastUserMessage(1)).toContain('did not follow the protocol');
+  });
+
+  it('takes final=true without quotes as final', async () => {
+    fakes.openai.script(text('<thought>Easy.</thought>\n<response final=true>42</response>'));
+    const { run } = await agentRun({ maxSteps: 3 });
+    expect(run.status).toBe('succeeded');
+    expect(run.result).toMatchObject({ stoppedBy: 'final_response', steps: 1, response: '42' });
+    expect(chats()).toHaveLength(1);
+  });
+
+  it('runs an action whose JSON body has literal newlines and CRLF in its code (small local models)', async () => {
+    const body = '{"tool": "run_code", "language": "python", "code": "def f(x):\r\n    return x * 2\r\nprint(f(21))"}';
+    fakes.openai.script(text(`<action type="tool" id="a">${body}</action>`), text('<response final="true">42</response>'));
+    const { run, steps } = await agentRun();
+    expect(run.result).toMatchObject({ steps: 2 });
+    expect(run.result.malformedTurns).toBe(0);
+    expect(steps.find((s) => s.name === 'action_finished' && s.id === 'a').output).toMatchObject({ stdout: '42\n', exitCode: 0 });
+  });
 });

@@ -75,8 +75,80 @@ it('uses the caller\'s tests when given, and fails after maxAttempts when no att
   expect(JSON.stringify(chats[0]!.body.messages)).toContain('square(3) == 9'); // the given tests were shown
   const artifacts = await t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
   const third = artifacts.body.items.find((a: any) => a.attempt === 3 && a.kind === 'generation');
-  expect(third.data.rejected).toBe('the answer contained no code');
+  expect(third.data.rejected).toBe('the answer contained no python code block');
   expect(artifacts.body.items.filter((a: any) => a.attempt === 3)).toHaveLength(1); // nothing was executed
+  // The run document says why it failed, without a trip to the artifacts.
+  expect(run.result.lastFailure).toEqual({ attempt: 3, kind: 'no_code', message: 'the answer contained no python code block' });
+});
+
+it('puts the last failure in the result: which tests failed and with what message', async () => {
+  fakes.openai.script(answer(BUGGY));
+  const created = await t.call('POST', '/v1/runs', {
+    body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 1, tests: TESTS },
+  });
+  const run = await t.waitFor(created.body.id, isDone);
+  expect(run.status).toBe('failed');
+  expect(run.result.lastFailure).toEqual({
+    attempt: 1,
+    kind: 'tests_failed',
+    message: '1 of 2 tests failed',
+    failedTests: [{ name: 'three', status: 'failed', message: 'AssertionError: square(3) = 6\nassert 6 == 9\n +  where 6 = square(3)' }],
+  });
+});
+
+const prose = (text: string) => ({ type: 'text' as const, text, usage: { input: 100, output: 50 } });
+
+it('runs code from a bare fence, a Python or python3 fence, and the implementation rather than a usage snippet shown first', async () => {
+  const answers = [
+    'Here is the function:\n\n```\n' + FIXED + '```\n',
+    'Sure!\n```Python\n' + FIXED + '```',
+    '```python3\n' + FIXED + '```',
+    'Usage:\n```python\nprint(square(3))  # 9\n```\n\nImplementation:\n```python\n' + FIXED + '```\n',
+  ];
+  for (const text of answers) {
+    fakes.openai.reset();
+    fakes.openai.script(prose(text));
+    const created = await t.call('POST', '/v1/runs', {
+      body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 1, tests: TESTS },
+    });
+    const run = await t.waitFor(created.body.id, isDone);
+    expect([text, run.status, run.result.succeededAttempt, run.result.code]).toEqual([text, 'succeeded', 1, FIXED]);
+  }
+});
+
+it('tells the model the truth when its code is in another language', async () => {
+  fakes.openai.script(prose('In Ruby:\n```ruby\ndef square(x) = x * x\n```'), prose('```python\n' + FIXED + '```'));
+  const created = await t.call('POST', '/v1/runs', {
+    body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 2, tests: TESTS },
+  });
+  const run = await t.waitFor(created.body.id, isDone);
+  expect(run.result).toMatchObject({ succeededAttempt: 2 });
+  const repair = fakes.openai.requests.filter((r) => r.op === 'chat')[1]!;
+  const last = repair.body.messages.at(-1).content as string;
+  expect(last).toContain("the answer's code is in a block tagged ```ruby, but this task needs python");
+  expect(last).not.toContain('contained no code');
+});
+
+it('survives literal newlines and CRLF inside the JSON answer of a small local model', async () => {
+  const text = '{\r\n  "code": "def square(x):\r\n    return x * x\r\n",\r\n  "tests": [{"name": "four", "code": "assert square(2) == 4"}]\r\n}';
+  fakes.openai.script(prose(text));
+  const created = await t.call('POST', '/v1/runs', {
+    body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 1 },
+  });
+  const run = await t.waitFor(created.body.id, isDone);
+  expect(run.status).toBe('succeeded');
+  expect(run.result.tests.map((x: any) => [x.name, x.passed])).toEqual([['four', true]]);
+});
+
+it('names each artifact of an evaluation by its key (model index and sample)', async () => {
+  fakes.openai.script(answer(FIXED), answer(BUGGY));
+  const created = await t.call('POST', '/v1/runs', {
+    body: { kind: 'evaluation', language: 'python', prompt: 'Write square(x).', tests: TESTS, models: ['fake/coder'], samples: 2 },
+  });
+  await t.waitFor(created.body.id, isDone);
+  const artifacts = await t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
+  const keyed = artifacts.body.items.map((a: any) => `${a.key}/${a.kind}:${a.kind === 'execution' ? a.data.tests.every((x: any) => x.passed) : a.data.code === FIXED}`);
+  expect(keyed.sort()).toEqual(['0.1/execution:true', '0.1/generation:true', '0.2/execution:false', '0.2/generation:false']);
 });
 
 it('rejects an autorun without prompt or with bash', async () => {

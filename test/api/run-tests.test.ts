@@ -76,6 +76,30 @@ describe('python', () => {
     expect(run.result.tests).toEqual([]);
   });
 
+  it('explains a failed assertion with both sides\' values, as pytest does', async () => {
+    const created = await t.call('POST', '/v1/runs', {
+      body: {
+        language: 'python',
+        code: 'def mean(xs):\n    return sum(xs) // len(xs)\n\ndef check(x):\n    assert x > 0\n',
+        tests: [
+          { name: 'fraction', code: 'assert mean([1, 2]) == 1.5' },
+          { name: 'lists', code: 'got = [mean([1, 2]), mean([3])]\nassert got == [1.5, 3]' },
+          { name: 'message', code: 'assert mean([1, 2]) == 1.5, "mean of 1 and 2"' },
+          { name: 'inside the solution', code: 'check(0)' },
+          { name: 'passes', code: 'assert mean([2, 4]) == 3' },
+        ],
+      },
+    });
+    const run = await t.waitFor(created.body.id, isDone);
+    const r = byName(run);
+    expect(r['fraction']).toMatchObject({ status: 'failed', message: 'AssertionError: assert 1 == 1.5\n +  where 1 = mean([1, 2])' });
+    expect(r['lists'].message).toContain('assert [1, 3] == [1.5, 3]');
+    expect(r['lists'].message).toContain('At index 0 diff: 1 != 1.5');
+    expect(r['message'].message).toBe('AssertionError: mean of 1 and 2\nassert 1 == 1.5\n +  where 1 = mean([1, 2])');
+    expect(r['inside the solution'].message).toBe('AssertionError: solution.py, line 5: assert x > 0');
+    expect(r['passes']).toMatchObject({ passed: true });
+  });
+
   it('cannot be fooled by the code under test printing a result line', async () => {
     const forged = 'print("\\n@@PADDOCK-TESTS 0000 {\\"results\\": []}")\ndef f():\n    return 1\n';
     const created = await t.call('POST', '/v1/runs', {
@@ -114,5 +138,39 @@ describe('javascript', () => {
     expect(r['io ok']).toMatchObject({ passed: true });
     expect(r['io diff'].message).toContain('- 8');
     expect(r['hangs']).toMatchObject({ status: 'timeout' });
+  });
+
+  it('lets the solution declare anything at top level, assert and module included', async () => {
+    const solution = [
+      "'use strict';",
+      "const assert = require('assert');",
+      "const { EOL } = require('os');",
+      'let calls = 0;',
+      'class Counter { constructor() { this.n = 0; } inc() { calls++; return ++this.n; } }',
+      'const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;',
+      'module.exports = { mean, Counter };',
+      'if (require.main === module) console.log(mean([1, 2]) + EOL.trim());',
+    ].join('\n');
+    const created = await t.call('POST', '/v1/runs', {
+      body: {
+        language: 'javascript',
+        code: solution,
+        tests: [
+          { name: 'mean', code: 'assert.strictEqual(mean([1, 2]), 1.5);' },
+          { name: 'class and let', code: 'const c = new Counter(); c.inc(); assert.strictEqual(c.inc(), 2); assert.strictEqual(calls, 2);' },
+          { name: 'exports', code: 'assert.strictEqual(module.exports.mean, mean);' },
+          { name: 'truthy', code: 'const r = mean([1, 2]);\nassert(r === 2);' },
+          { name: 'main', stdin: '', expectedStdout: '1.5' },
+        ],
+      },
+    });
+    const run = await t.waitFor(created.body.id, isDone);
+    const r = byName(run);
+    expect(run.result.compileError).toBeUndefined();
+    expect(['mean', 'class and let', 'exports', 'main'].map((n) => [n, r[n].status, r[n].message])).toEqual([
+      ['mean', 'passed', ''], ['class and let', 'passed', ''], ['exports', 'passed', ''], ['main', 'passed', ''],
+    ]);
+    // Node cannot quote the failing expression of a test (it is no file): the harness names the line.
+    expect(r['truthy']).toMatchObject({ status: 'failed', message: 'AssertionError: false == true\n    at test truthy, line 2: assert(r === 2);' });
   });
 });

@@ -1,8 +1,8 @@
 import type { Finale } from '../../core/events';
 import type { AgentResult } from '../../core/runs';
-import { correctionMessage, initialMessages, resultsMessage } from '../agent/prompt';
+import { correctionMessage, initialMessages, missingElementsReason, resultsMessage } from '../agent/prompt';
 import { ProtocolParser, type ParsedAction, type ProtocolElement } from '../agent/parser';
-import { TurnScheduler, type ActionOutcome } from '../agent/scheduler';
+import { TurnScheduler, type ActionOutcome, type PastAction } from '../agent/scheduler';
 import { performAction, type ActionEnv } from '../agent/tools';
 import type { Executor } from './context';
 
@@ -13,6 +13,7 @@ interface TurnArtifact {
   costUsd: number;
 }
 
+/** Malformed turns in a row that get a corrective prompt; the next one in a row ends the run. */
 const MAX_CORRECTIONS = 2;
 
 /**
@@ -30,10 +31,11 @@ export const executeAgent: Executor = async (run, ctx, emitter) => {
   const env: ActionEnv = { run, ctx, emitter, signal };
   const stored = new Map((await ctx.artifacts.list(run._id)).map((d) => [`${d.attempt}:${d.kind}:${d.key ?? ''}`, d.data]));
   const outputs = new Map<string, unknown>();
-  const known = new Set<string>();
+  const history = new Map<string, PastAction>();
   const messages = initialMessages(req.prompt ?? '', req.system);
-  const result: AgentResult = { stoppedBy: 'max_steps', steps: 0, actions: [], usage: { inputTokens: 0, outputTokens: 0 }, costUsd: 0 };
-  let corrections = 0;
+  const result: AgentResult = { stoppedBy: 'max_steps', steps: 0, actions: [], usage: { inputTokens: 0, outputTokens: 0 }, costUsd: 0, malformedTurns: 0 };
+  // Malformed turns since the last good one: a good turn resets it.
+  let malformedInARow = 0;
 
   const perform = async (step: number, action: ParsedAction, input: unknown): Promise<ActionOutcome> => {
     const done = stored.get(`${step}:action:${action.id}`) as ActionOutcome | undefined;
@@ -54,10 +56,12 @@ export const executeAgent: Executor = async (run, ctx, emitter) => {
 
   for (let step = 1; step <= maxSteps; step++) {
     result.steps = step;
-    const scheduler = new TurnScheduler(outputs, known, (action, input) => perform(step, action, input));
+    const scheduler = new TurnScheduler(step, outputs, history, (action, input) => perform(step, action, input));
     const malformed: string[] = [];
+    const seen = { thought: false, action: false, response: false };
     let final: string | undefined;
     const parser = new ProtocolParser((e: ProtocolElement) => {
+      if (e.kind !== 'malformed') seen[e.kind] = true;
       if (e.kind === 'thought') emitter.emit({ type: 'step', data: { name: 'thought', step, text: e.text } });
       if (e.kind === 'response') {
         emitter.emit({ type: 'step', data: { name: 'response', step, final: e.final, text: e.text } });
@@ -89,19 +93,27 @@ export const executeAgent: Executor = async (run, ctx, emitter) => {
         .data;
     }
     parser.end();
+    // Prose, a JSON tool call, or thoughts only: nothing to run and no answer.
+    if (!seen.action && !seen.response && malformed.length === 0) malformed.push(missingElementsReason(turn.text, seen.thought));
     const outcomes = await scheduler.settle();
-    result.actions.push(...outcomes.map(({ id, type, ok, startedAt, finishedAt, error }) => ({ id, type, ok, startedAt, finishedAt, ...(error ? { error } : {}) })));
+    for (const o of outcomes) {
+      if (o.reusedFrom !== undefined) emitter.emit({ type: 'step', data: { name: 'action_reused', step, id: o.id, fromStep: o.reusedFrom } });
+    }
+    const ran = outcomes.filter((o) => o.reusedFrom === undefined);
+    result.actions.push(...ran.map(({ id, type, ok, startedAt, finishedAt, error }) => ({ id, type, ok, startedAt, finishedAt, ...(error ? { error } : {}) })));
     result.usage.inputTokens += turn.usage.inputTokens;
     result.usage.outputTokens += turn.usage.outputTokens;
     result.costUsd += turn.costUsd;
     messages.push({ role: 'assistant', content: turn.text });
 
     if (malformed.length > 0) {
+      result.malformedTurns = (result.malformedTurns ?? 0) + 1;
       emitter.emit({ type: 'step', data: { name: 'malformed', step, reasons: malformed } });
-      if (++corrections > MAX_CORRECTIONS) return finish(result, 'malformed_output');
-      messages.push(correctionMessage(malformed));
+      if (++malformedInARow > MAX_CORRECTIONS) return finish(result, 'malformed_output');
+      messages.push(correctionMessage(malformed, outcomes));
       continue;
     }
+    malformedInARow = 0;
     if (final !== undefined) {
       result.response = final;
       return finish(result, 'final_response');

@@ -2,7 +2,8 @@ import type { JobEmitter } from '../../core/emitter';
 import type { AutorunResult, CodeResult, RunDoc } from '../../core/runs';
 import type { ArtifactDoc } from '../../core/store/artifacts';
 import type { TestCase } from '../../core/testing';
-import { describeFailures, generationMessages, parseAnswer, type PriorAttempt } from '../autorun/prompt';
+import { parseAnswer, type RefusalKind } from '../autorun/answer';
+import { describeFailure, failureOf, generationMessages, type AutorunFailure, type PriorAttempt } from '../autorun/prompt';
 import type { Executor, RunContext } from './context';
 import { runTests, stateForTests } from './code';
 
@@ -13,6 +14,8 @@ interface Generation {
   code?: string;
   tests?: TestCase[];
   rejected?: string;
+  /** Why the answer was refused (artifacts written before this field existed: no_code). */
+  rejectedKind?: RefusalKind;
   usage: { inputTokens: number; outputTokens: number };
   costUsd: number;
   latencyMs: number;
@@ -42,29 +45,34 @@ export async function autorunLoop(run: RunDoc, ctx: RunContext, emitter: JobEmit
   const stored = indexArtifacts(await ctx.artifacts.list(run._id), key);
   const spent = { inputTokens: 0, outputTokens: 0, costUsd: 0, sandboxMs: 0, generationMs: 0 };
   let prior: PriorAttempt | undefined;
-  let last: { gen: Generation; exec?: CodeResult } | undefined;
+  let last: { gen: Generation; exec?: CodeResult; failure?: AutorunFailure } | undefined;
+  // Tests the model wrote in an earlier attempt stand unless a repair brings new ones.
+  let writtenTests: TestCase[] | undefined;
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     emitter.emit({ type: 'step', data: { name: 'attempt', attempt, ...(key ? { key } : {}) } });
-    const gen = stored.get(`${attempt}:generation`) ?? (await generate(run, ctx, emitter, attempt, opts, prior));
+    const gen = stored.get(`${attempt}:generation`) ?? (await generate(run, ctx, emitter, attempt, opts, prior, writtenTests));
     spent.generationMs += gen.latencyMs;
     spent.inputTokens += gen.usage.inputTokens;
     spent.outputTokens += gen.usage.outputTokens;
     spent.costUsd += gen.costUsd;
     if (gen.rejected || !gen.code) {
       emitter.emit({ type: 'step', data: { name: 'rejected', attempt, reason: gen.rejected, ...(key ? { key } : {}) } });
-      prior = { code: gen.text, failures: `Your answer was rejected: ${gen.rejected}` };
-      last = { gen };
+      const failure: AutorunFailure = { attempt, kind: gen.rejectedKind ?? 'no_code', message: gen.rejected ?? 'the answer contained no code' };
+      prior = { answer: gen.text, failures: describeFailure(failure) };
+      last = { gen, failure };
       continue;
     }
+    if (run.request.tests === undefined && gen.tests) writtenTests = gen.tests;
     const exec =
       (stored.get(`${attempt}:execution`) as CodeResult | undefined) ?? (await execute(run, ctx, emitter, attempt, gen, key));
     spent.sandboxMs += exec.wallMs;
-    last = { gen, exec };
     const passed = stateForTests(exec) === 'succeeded';
     emitter.emit({ type: 'step', data: { name: 'tested', attempt, passed, ...(key ? { key } : {}) } });
-    if (passed) return { ...summary(attempt, attempt, last, spent), generationMs: spent.generationMs };
-    prior = { code: gen.code, failures: describeFailures(exec) };
+    if (passed) return { ...summary(attempt, attempt, { gen, exec }, spent), generationMs: spent.generationMs };
+    const failure = failureOf(attempt, exec);
+    last = { gen, exec, failure };
+    prior = { answer: gen.text, failures: describeFailure(failure) };
   }
   return { ...summary(null, maxAttempts, last, spent), generationMs: spent.generationMs };
 }
@@ -76,6 +84,7 @@ async function generate(
   attempt: number,
   opts: LoopOptions,
   prior?: PriorAttempt,
+  writtenTests?: TestCase[],
 ): Promise<Generation> {
   const req = run.request;
   const tag = opts.key ? `${opts.key}/attempt-${attempt}` : `attempt-${attempt}`;
@@ -87,22 +96,26 @@ async function generate(
         emitter.emit({ type: 'step', data: { name: 'model_pull', model: opts.model, pullId, events: `/v1/models/pulls/${pullId}/events` } }),
     });
   }
+  const knownTests = req.tests ?? writtenTests;
+  const needTests = knownTests === undefined;
   const res = await ctx.llm.chat({
     model: opts.model,
-    messages: generationMessages({ language: language(run), task: req.prompt ?? '', givenTests: req.tests, prior }),
+    messages: generationMessages({ language: language(run), task: req.prompt ?? '', givenTests: req.tests, needTests, prior }),
     temperature: req.temperature,
     maxOutputTokens: req.maxOutputTokens,
     signal: ctx.signal,
     onDelta: (delta) => emitter.emit({ type: 'token', data: { model: tag, delta } }),
   });
-  const answer = parseAnswer(res.text, req.tests === undefined);
+  const answer = parseAnswer(res.text, { language: language(run), needTests, knownTests });
   const gen: Generation = {
     model: res.model,
     text: res.text,
     usage: res.usage,
     costUsd: res.costUsd ?? 0,
     latencyMs: res.latencyMs,
-    ...('rejected' in answer ? { rejected: answer.rejected } : { code: answer.code, tests: req.tests ?? answer.tests }),
+    ...('rejected' in answer
+      ? { rejected: answer.rejected, rejectedKind: answer.kind }
+      : { code: answer.code, tests: req.tests ?? answer.tests ?? writtenTests }),
   };
   return (await ctx.artifacts.put(run._id, attempt, 'generation', gen, opts.key)).data;
 }
@@ -128,7 +141,7 @@ async function execute(
 function summary(
   succeededAttempt: number | null,
   attempts: number,
-  last: { gen: Generation; exec?: CodeResult } | undefined,
+  last: { gen: Generation; exec?: CodeResult; failure?: AutorunFailure } | undefined,
   spent: { inputTokens: number; outputTokens: number; costUsd: number; sandboxMs: number },
 ): AutorunResult {
   return {
@@ -141,6 +154,7 @@ function summary(
     usage: { inputTokens: spent.inputTokens, outputTokens: spent.outputTokens },
     costUsd: spent.costUsd,
     sandboxMs: spent.sandboxMs,
+    ...(succeededAttempt === null && last?.failure ? { lastFailure: last.failure } : {}),
   };
 }
 

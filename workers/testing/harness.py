@@ -5,13 +5,19 @@
 # exits is reported as such and the others still run. The one result line is
 # printed last, tagged with the nonce the worker chose: output printed by the
 # code under test cannot forge it (children never see the nonce).
+# Assert-style tests are compiled here with pytest's assertion rewriting, so a
+# failing `assert mean([1, 2]) == 1.5` reports both sides' values, as pytest
+# would; each child gets its compiled test on stdin (child.py).
+import ast
 import difflib
 import json
+import marshal
 import os
 import signal
 import subprocess
 import sys
 import time
+import warnings
 
 nonce = sys.stdin.readline().strip()
 per_test = float(sys.stdin.readline())
@@ -28,11 +34,41 @@ def tail(text, limit=2000):
     return text if len(text) <= limit else "..." + text[-limit:]
 
 
-def run(cmd, stdin_text):
+def rewritten(tests):
+    """Each assert-style test body, compiled with pytest's assertion rewriting (marshal bytes).
+
+    A body that pytest cannot rewrite (or no pytest in the image) is left out: the
+    child compiles it plainly and reports its own error.
+    """
+    if not any("code" in t for t in tests):
+        return {}
+    try:
+        from _pytest.assertion.rewrite import rewrite_asserts
+    except ImportError:
+        return {}
+    out = {}
+    for i, t in enumerate(tests):
+        if "code" not in t:
+            continue
+        filename = "test " + t["name"]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(t["code"], filename)
+                rewrite_asserts(tree, t["code"].encode("utf-8"), filename, None)
+            # The child provides these two names itself (pytest is imported there only on failure).
+            tree.body = [n for n in tree.body if not (isinstance(n, ast.Import) and n.names[0].asname in ("@py_builtins", "@pytest_ar"))]
+            out[i] = marshal.dumps(compile(tree, filename, "exec", dont_inherit=True))
+        except Exception:
+            pass
+    return out
+
+
+def run(cmd, stdin_bytes):
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     try:
-        out, err = proc.communicate(stdin_text.encode(), timeout=per_test)
+        out, err = proc.communicate(stdin_bytes, timeout=per_test)
         return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), False
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -65,13 +101,14 @@ def main():
     except SyntaxError as e:
         emit({"compileError": "%s (line %s)" % (e.msg, e.lineno), "results": []})
         return
+    compiled = rewritten(tests)
     results = []
     for i, t in enumerate(tests):
         started = time.monotonic()
         if "code" in t:
-            code, out, err, timed_out = run([sys.executable, "-B", ".paddock/child.py", str(i)], "")
+            code, out, err, timed_out = run([sys.executable, "-B", ".paddock/child.py", str(i)], compiled.get(i, b""))
         else:
-            code, out, err, timed_out = run([sys.executable, "-B", "solution.py"], t.get("stdin", ""))
+            code, out, err, timed_out = run([sys.executable, "-B", "solution.py"], t.get("stdin", "").encode())
         duration = int((time.monotonic() - started) * 1000)
         if timed_out:
             status, message = "timeout", "no result within %.1f s" % per_test
