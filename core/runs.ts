@@ -171,19 +171,6 @@ export interface AutorunResult {
   costUsd: number;
   /** Wall time spent in sandboxes over all attempts. */
   sandboxMs: number;
-}
-
-/** kind "agent": the final response and what the run did and spent. */
-export interface AgentResult {
-  response?: string;
-  /** final_response, or the budget that ended the run. */
-  stoppedBy: 'final_response' | 'max_steps' | 'token_budget' | 'time_budget' | 'malformed_output';
-  steps: number;
-  actions: { id: string; type: string; ok: boolean; startedAt: number; finishedAt: number; error?: string }[];
-  usage: { inputTokens: number; outputTokens: number };
-  costUsd: number;
-}
-
   /**
    * Why the last failed attempt failed (absent when an attempt passed): the answer
    * held no usable code or tests, the code did not compile, tests failed (which,
@@ -195,6 +182,21 @@ export interface AgentResult {
     message: string;
     failedTests?: { name: string; status: TestResult['status']; message: string }[];
   };
+}
+
+/** kind "agent": the final response and what the run did and spent. */
+export interface AgentResult {
+  response?: string;
+  /** final_response, or the budget that ended the run. */
+  stoppedBy: 'final_response' | 'max_steps' | 'token_budget' | 'time_budget' | 'malformed_output';
+  steps: number;
+  actions: { id: string; type: string; ok: boolean; startedAt: number; finishedAt: number; error?: string }[];
+  /** Turns that broke the protocol and got a corrective prompt (docs/agent-protocol.md). */
+  malformedTurns?: number;
+  usage: { inputTokens: number; outputTokens: number };
+  costUsd: number;
+}
+
 /** kind "evaluation": per model, how often its autoruns passed and what they cost. */
 export interface EvaluationResult {
   models: {
@@ -204,8 +206,6 @@ export interface EvaluationResult {
     /** passed / samples, in [0, 1]. */
     passRate: number;
     /** Mean model time per sample (all attempts' generations). */
-  /** Turns that broke the protocol and got a corrective prompt (docs/agent-protocol.md). */
-  malformedTurns?: number;
     meanLatencyMs: number;
     meanSandboxMs: number;
     usage: { inputTokens: number; outputTokens: number };
