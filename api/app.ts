@@ -5,6 +5,7 @@ import { mountBullBoard } from '../dashboards/bull-board';
 import { authenticate } from './auth';
 import { checkParsedBody, JSON_TYPES, requireJsonBodies } from './body-guard';
 import type { ApiDeps, RequestContext } from './context';
+import { mountDocs } from './docs';
 import { fromForeign } from './http-errors';
 import { routes } from './routes';
 import { parseOrThrow, parseQuery } from './validate';
@@ -27,6 +28,7 @@ export function buildApp(deps: ApiDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   mountBullBoard(app, deps);
+  mountDocs(app, routes);
 
   for (const route of routes) {
     app[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {

@@ -40,6 +40,8 @@ import { EXPERIMENT_JOB, PULL_JOB, RUN_JOB } from '../core/jobs/kinds';
 interface Schemas {
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** One line for the OpenAPI document (api/openapi.ts) and the docs page. */
+  summary?: string;
 }
 
 export type Route =
@@ -48,39 +50,39 @@ export type Route =
 
 /** Every JSON and SSE route of the API, in one table. */
 export const routes: Route[] = [
-  { method: 'get', path: '/health', access: 'public', handler: health },
-  { method: 'get', path: '/ready', access: 'public', handler: ready },
-  { method: 'post', path: '/v1/runs', access: 'user', handler: createRun, body: runRequestSchema },
-  { method: 'post', path: '/v1/runs/batch', access: 'user', handler: createBatch, body: batchSchema },
-  { method: 'get', path: '/v1/runs', access: 'user', handler: listRuns, query: listRunsQuery },
-  { method: 'get', path: '/v1/runs/:id', access: 'user', handler: getRun },
-  { method: 'delete', path: '/v1/runs/:id', access: 'user', handler: cancelRun },
-  { method: 'get', path: '/v1/runs/:id/logs', access: 'user', handler: runLogs, query: runLogsQuery },
-  { method: 'get', path: '/v1/runs/:id/events', access: 'user', stream: streamJob(RUN_JOB), query: STREAM_QUERY },
-  { method: 'get', path: '/v1/runs/:id/artifacts', access: 'user', handler: runArtifacts },
-  { method: 'get', path: '/v1/integrations', access: 'user', handler: listIntegrations },
-  { method: 'post', path: '/v1/integrations/test', access: 'user', handler: testIntegration, body: testIntegrationBody },
-  { method: 'get', path: '/v1/models/available', access: 'user', handler: availableModels },
-  { method: 'post', path: '/v1/execute', access: 'user', handler: execute, body: executeBody },
+  { method: 'get', path: '/health', access: 'public', handler: health, summary: 'Liveness' },
+  { method: 'get', path: '/ready', access: 'public', handler: ready, summary: 'Readiness (Redis, MongoDB, Docker, live workers)' },
+  { method: 'post', path: '/v1/runs', access: 'user', handler: createRun, body: runRequestSchema, summary: 'Submit a run' },
+  { method: 'post', path: '/v1/runs/batch', access: 'user', handler: createBatch, body: batchSchema, summary: 'Submit up to 1000 runs at once' },
+  { method: 'get', path: '/v1/runs', access: 'user', handler: listRuns, query: listRunsQuery, summary: 'List your runs, newest first' },
+  { method: 'get', path: '/v1/runs/:id', access: 'user', handler: getRun, summary: 'Get a run' },
+  { method: 'delete', path: '/v1/runs/:id', access: 'user', handler: cancelRun, summary: 'Cancel a run' },
+  { method: 'get', path: '/v1/runs/:id/logs', access: 'user', handler: runLogs, query: runLogsQuery, summary: "A run's events as JSON pages" },
+  { method: 'get', path: '/v1/runs/:id/events', access: 'user', stream: streamJob(RUN_JOB), query: STREAM_QUERY, summary: "Stream a run's events (SSE)" },
+  { method: 'get', path: '/v1/runs/:id/artifacts', access: 'user', handler: runArtifacts, summary: "A run's per-attempt artifacts" },
+  { method: 'get', path: '/v1/integrations', access: 'user', handler: listIntegrations, summary: 'List LLM providers with health' },
+  { method: 'post', path: '/v1/integrations/test', access: 'user', handler: testIntegration, body: testIntegrationBody, summary: 'Send one short chat through one provider' },
+  { method: 'get', path: '/v1/models/available', access: 'user', handler: availableModels, summary: 'List configured models across providers' },
+  { method: 'post', path: '/v1/execute', access: 'user', handler: execute, body: executeBody, summary: 'Execute by intent (chat, summary, embeddings, code run)' },
   // Experiments (multi-agent conversations).
-  { method: 'post', path: '/v1/experiments', access: 'user', handler: createExperiment, body: experimentRequestSchema },
-  { method: 'get', path: '/v1/experiments', access: 'user', handler: listExperiments, query: listExperimentsQuery },
-  { method: 'get', path: '/v1/experiments/:id', access: 'user', handler: getExperiment },
-  { method: 'patch', path: '/v1/experiments/:id', access: 'user', handler: updateExperiment, body: experimentPatchSchema },
-  { method: 'delete', path: '/v1/experiments/:id', access: 'user', handler: deleteExperiment, query: deleteExperimentQuery },
-  { method: 'get', path: '/v1/experiments/:id/status', access: 'user', handler: experimentStatus },
-  { method: 'get', path: '/v1/experiments/:id/events', access: 'user', stream: streamJob(EXPERIMENT_JOB), query: STREAM_QUERY },
-  { method: 'get', path: '/v1/experiments/:id/conversations', access: 'user', handler: listConversations },
-  { method: 'get', path: '/v1/experiments/:id/conversations/:iteration', access: 'user', handler: getConversation },
-  { method: 'get', path: '/v1/experiments/:id/export', access: 'user', handler: exportExperiment },
+  { method: 'post', path: '/v1/experiments', access: 'user', handler: createExperiment, body: experimentRequestSchema, summary: 'Submit an experiment' },
+  { method: 'get', path: '/v1/experiments', access: 'user', handler: listExperiments, query: listExperimentsQuery, summary: 'List your experiments, newest first' },
+  { method: 'get', path: '/v1/experiments/:id', access: 'user', handler: getExperiment, summary: 'Get an experiment' },
+  { method: 'patch', path: '/v1/experiments/:id', access: 'user', handler: updateExperiment, body: experimentPatchSchema, summary: "Update an experiment's name, description, metadata" },
+  { method: 'delete', path: '/v1/experiments/:id', access: 'user', handler: deleteExperiment, query: deleteExperimentQuery, summary: 'Cancel an experiment, or purge an ended one' },
+  { method: 'get', path: '/v1/experiments/:id/status', access: 'user', handler: experimentStatus, summary: "An experiment's progress (small poll view)" },
+  { method: 'get', path: '/v1/experiments/:id/events', access: 'user', stream: streamJob(EXPERIMENT_JOB), query: STREAM_QUERY, summary: "Stream an experiment's events (SSE)" },
+  { method: 'get', path: '/v1/experiments/:id/conversations', access: 'user', handler: listConversations, summary: "List an experiment's iterations" },
+  { method: 'get', path: '/v1/experiments/:id/conversations/:iteration', access: 'user', handler: getConversation, summary: "One iteration's messages" },
+  { method: 'get', path: '/v1/experiments/:id/export', access: 'user', handler: exportExperiment, summary: 'Export an experiment as one JSON document' },
   // Models on an Ollama server, and pulls.
-  { method: 'get', path: '/v1/models', access: 'user', handler: listModels, query: serverQuery },
-  { method: 'get', path: '/v1/models/version', access: 'user', handler: modelServerVersion, query: serverQuery },
-  { method: 'get', path: '/v1/models/catalog', access: 'user', handler: modelCatalog },
-  { method: 'post', path: '/v1/models/pulls', access: 'user', handler: createPull, body: pullRequestSchema },
-  { method: 'get', path: '/v1/models/pulls', access: 'user', handler: listPulls, query: listPullsQuery },
-  { method: 'get', path: '/v1/models/pulls/:id', access: 'user', handler: getPull },
-  { method: 'delete', path: '/v1/models/pulls/:id', access: 'user', handler: cancelPull },
-  { method: 'get', path: '/v1/models/pulls/:id/events', access: 'user', stream: streamJob(PULL_JOB), query: STREAM_QUERY },
-  { method: 'delete', path: '/v1/models/:name', access: 'admin', handler: removeModel, query: serverQuery },
+  { method: 'get', path: '/v1/models', access: 'user', handler: listModels, query: serverQuery, summary: 'List models installed on an Ollama server' },
+  { method: 'get', path: '/v1/models/version', access: 'user', handler: modelServerVersion, query: serverQuery, summary: "An Ollama server's version" },
+  { method: 'get', path: '/v1/models/catalog', access: 'user', handler: modelCatalog, summary: 'A curated list of models worth pulling' },
+  { method: 'post', path: '/v1/models/pulls', access: 'user', handler: createPull, body: pullRequestSchema, summary: 'Pull a model into an Ollama server' },
+  { method: 'get', path: '/v1/models/pulls', access: 'user', handler: listPulls, query: listPullsQuery, summary: 'List model pulls' },
+  { method: 'get', path: '/v1/models/pulls/:id', access: 'user', handler: getPull, summary: 'Get a model pull with its progress' },
+  { method: 'delete', path: '/v1/models/pulls/:id', access: 'user', handler: cancelPull, summary: 'Cancel a model pull' },
+  { method: 'get', path: '/v1/models/pulls/:id/events', access: 'user', stream: streamJob(PULL_JOB), query: STREAM_QUERY, summary: "Stream a model pull's events (SSE)" },
+  { method: 'delete', path: '/v1/models/:name', access: 'admin', handler: removeModel, query: serverQuery, summary: 'Remove an installed model (admins)' },
 ];
