@@ -20,6 +20,8 @@ export function presentRun(run: RunDoc) {
     attempts: run.attempts,
     cancelRequested: run.cancelRequested ?? false,
     idempotencyKey: run.idempotencyKey,
+    /** Set on a saved agent's auto-runs (kept after the agent is deleted). */
+    agentId: run.agentId,
     metadata,
     createdAt: run.createdAt,
     startedAt: run.startedAt,

@@ -30,6 +30,14 @@ import { listModels, modelCatalog, modelServerVersion, removeModel, serverQuery 
 import { updateExperiment } from './handlers/update-experiment';
 import { STREAM_QUERY, streamJob } from './jobs';
 import { EXPERIMENT_JOB, PULL_JOB, RUN_JOB } from '../core/jobs/kinds';
+import { agentCreateSchema, agentPatchSchema, autoRunSchema } from '../core/agents';
+import { autoRunAgent } from './handlers/agents-auto-run';
+import { createAgent } from './handlers/agents-create';
+import { deleteAgent } from './handlers/agents-delete';
+import { getAgent } from './handlers/agents-get';
+import { listAgents, listAgentsQuery } from './handlers/agents-list';
+import { agentRuns, agentRunsQuery } from './handlers/agents-runs';
+import { updateAgent } from './handlers/agents-update';
 
 
 /**
@@ -85,4 +93,12 @@ export const routes: Route[] = [
   { method: 'delete', path: '/v1/models/pulls/:id', access: 'user', handler: cancelPull, summary: 'Cancel a model pull' },
   { method: 'get', path: '/v1/models/pulls/:id/events', access: 'user', stream: streamJob(PULL_JOB), query: STREAM_QUERY, summary: "Stream a model pull's events (SSE)" },
   { method: 'delete', path: '/v1/models/:name', access: 'admin', handler: removeModel, query: serverQuery, summary: 'Remove an installed model (admins)' },
+  // Saved agents: named autorun setups, started with auto-run.
+  { method: 'post', path: '/v1/agents', access: 'user', handler: createAgent, body: agentCreateSchema, summary: 'Save an agent' },
+  { method: 'get', path: '/v1/agents', access: 'user', handler: listAgents, query: listAgentsQuery, summary: 'List your agents, newest first' },
+  { method: 'get', path: '/v1/agents/:id', access: 'user', handler: getAgent, summary: 'Get an agent' },
+  { method: 'patch', path: '/v1/agents/:id', access: 'user', handler: updateAgent, body: agentPatchSchema, summary: 'Change an agent' },
+  { method: 'delete', path: '/v1/agents/:id', access: 'user', handler: deleteAgent, summary: 'Delete an agent (its runs stay)' },
+  { method: 'post', path: '/v1/agents/:id/auto-run', access: 'user', handler: autoRunAgent, body: autoRunSchema, summary: "Start an autorun with the agent's setup" },
+  { method: 'get', path: '/v1/agents/:id/runs', access: 'user', handler: agentRuns, query: agentRunsQuery, summary: "An agent's runs, newest first" },
 ];

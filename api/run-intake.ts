@@ -50,10 +50,13 @@ export function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-const AVAILABLE_KINDS: RunKind[] = ['code', 'autorun', 'agent', 'compare', 'consensus', 'evaluation'];
+const AVAILABLE_KINDS: RunKind[] = ['code', 'autorun', 'agent', 'compare', 'consensus', 'evaluation', 'protocol'];
+
+/** Kinds that ask a model, so cannot run without an LLM provider (code and protocol runs need none). */
+const MODEL_KINDS: readonly RunKind[] = ['autorun', 'agent', 'compare', 'consensus', 'evaluation'];
 
 function checkModels(ctx: RequestContext, request: RunRequest): void {
-  if (request.kind !== 'code') requireProvider(ctx.deps.config, [request.models ? 'models' : 'model']);
+  if (MODEL_KINDS.includes(request.kind)) requireProvider(ctx.deps.config, [request.models ? 'models' : 'model']);
   checkModelRefs(ctx.deps.config, [
     ...(request.models ?? []).map((m, i) => ({ ref: m, path: ['models', i] })),
     ...(request.judge ? [{ ref: request.judge, path: ['judge'] }] : []),

@@ -12,8 +12,9 @@ import { testCaseSchema, type TestResult } from './testing';
  * code: run the given program. autorun: a model writes and repairs code against tests.
  * agent: the streaming action protocol. compare/consensus: one prompt to several models.
  * evaluation: the same autorun task across models, scored.
+ * protocol: a protocol document (docs/agent-protocol.md) run as written, no model.
  */
-export const RUN_KINDS = ['code', 'autorun', 'agent', 'compare', 'consensus', 'evaluation'] as const;
+export const RUN_KINDS = ['code', 'autorun', 'agent', 'compare', 'consensus', 'evaluation', 'protocol'] as const;
 export const LLM_KINDS: readonly RunKind[] = ['compare', 'consensus'];
 export type RunKind = (typeof RUN_KINDS)[number];
 
@@ -82,6 +83,12 @@ export const runRequestSchema = z
     /** Opt-in: run in a container kept warm for this owner's runs (faster; not a fresh container). */
     reuse: z.boolean().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
+    /** protocol: the document whose actions run, as a model's turn would (docs/agent-protocol.md). */
+    protocolText: z.string().min(1).max(256 * 1024).optional(),
+    /** protocol: values the document references as `$key` (or `$key.field`), as if earlier actions had produced them. */
+    context: z
+      .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a context key is 1–64 letters, digits, _ or - (what `$key` can name)'), z.unknown())
+      .optional(),
     /** critical · high · medium (default) · low: strict classes, owners take turns within one (core/jobs/priority.ts). */
     priority: prioritySchema.optional(),
   })
@@ -112,6 +119,12 @@ export const runRequestSchema = z
       need('models', body.models !== undefined);
       need('tests', body.tests !== undefined);
       need('language', body.language === 'python' || body.language === 'javascript');
+    }
+    if (body.kind === 'protocol') need('protocolText', body.protocolText !== undefined);
+    if (body.kind !== 'protocol') {
+      for (const field of ['protocolText', 'context'] as const) {
+        if (body[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only for kind "protocol"' });
+      }
     }
   });
 
@@ -215,7 +228,18 @@ export interface EvaluationResult {
   }[];
 }
 
-export type RunResult = CodeResult | CompareResult | ConsensusResult | AutorunResult | AgentResult | EvaluationResult;
+/** kind "protocol": each action's outcome and output, and what of the document could not run. */
+export interface ProtocolResult {
+  /** The text of the document's `<response final="true">`, if it has one. */
+  response?: string;
+  actions: AgentResult['actions'];
+  /** Successful actions' outputs by action id (what `$id` refers to). */
+  outputs: Record<string, unknown>;
+  /** Elements that broke the protocol or could not be scheduled; empty when the document is well formed. */
+  malformed: string[];
+}
+
+export type RunResult = CodeResult | CompareResult | ConsensusResult | AutorunResult | AgentResult | EvaluationResult | ProtocolResult;
 
 export interface RunDoc extends JobDoc {
   _id: string;
@@ -226,6 +250,8 @@ export interface RunDoc extends JobDoc {
   /** The limits the run gets: the request's, clamped to the server maxima. */
   limits: SandboxLimits;
   idempotencyKey?: string;
+  /** The saved agent (core/agents.ts) whose auto-run this is; kept when the agent is deleted. */
+  agentId?: string;
   createdAt: Date;
   updatedAt: Date;
   startedAt?: Date;

@@ -7,6 +7,7 @@ import { executeAutorun } from './executors/autorun';
 import { executeCode } from './executors/code';
 import { executeCompare, executeConsensus } from './executors/compare';
 import { executeEvaluation } from './executors/evaluation';
+import { executeProtocol } from './executors/protocol';
 
 /** Every run kind has its executor: a kind without one does not compile. */
 const EXECUTORS: Record<RunKind, Executor> = {
@@ -16,6 +17,7 @@ const EXECUTORS: Record<RunKind, Executor> = {
   compare: executeCompare,
   consensus: executeConsensus,
   evaluation: executeEvaluation,
+  protocol: executeProtocol,
 };
 
 /** What runs need besides the job context; built once per worker. */

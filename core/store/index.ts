@@ -5,6 +5,7 @@ import { ArtifactStore } from './artifacts';
 import { ExperimentStore } from './experiments';
 import { MessageStore } from './experiment-messages';
 import { PullStore } from './pulls';
+import { AgentStore } from './agents';
 
 /** The MongoDB store: the durable truth for runs and their events. */
 export interface Store {
@@ -16,6 +17,8 @@ export interface Store {
   /** Experiment conversation messages. */
   messages: MessageStore;
   pulls: PullStore;
+  /** Saved agents (core/agents.ts). */
+  agents: AgentStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -31,8 +34,9 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
     const experiments = new ExperimentStore(db);
     const messages = new MessageStore(db);
     const pulls = new PullStore(db);
+    const agents = new AgentStore(db);
     await Promise.all([runs.ensureIndexes(), events.ensureIndexes(), artifacts.ensureIndexes()]);
-    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes()]);
+    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes(), agents.ensureIndexes()]);
     let closing: Promise<void> | undefined;
     return {
       db,
@@ -42,6 +46,7 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
       experiments,
       messages,
       pulls,
+      agents,
       async ping() {
         await db.command({ ping: 1 });
       },
