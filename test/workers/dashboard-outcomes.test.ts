@@ -44,7 +44,7 @@ async function finished(body: unknown): Promise<{ run: any; job: any }> {
 it('a succeeded and a failed program are completed jobs with status and verdict; data names kind and owner', async () => {
   const ok = await finished({ language: 'bash', code: 'echo hi' });
   expect(ok.job.returnvalue).toEqual({ status: 'succeeded', verdict: 'ok' });
-  expect(ok.job.data).toEqual({ id: ok.run.id, kind: 'code', owner: 'alice' });
+  expect(ok.job.data).toEqual({ id: ok.run.id, kind: 'code', owner: 'alice', priority: 'medium' });
   const bad = await finished({ language: 'bash', code: 'exit 3' });
   expect(await bad.job.getState()).toBe('completed');
   expect(bad.job.returnvalue).toEqual({ status: 'failed', verdict: 'runtime_error' });
