@@ -18,8 +18,10 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
 export function parseQuery<S extends z.ZodObject>(schema: S, query: unknown): z.infer<S> {
   const q = (query ?? {}) as Record<string, unknown>;
   const accepted = Object.keys(schema.shape);
+  // A schema with a catchall judges the names it does not declare itself (GET /v1/runs: `metadata.<key>`).
+  const open = schema.def.catchall !== undefined && schema.def.catchall._zod.def.type !== 'never';
   const problems = Object.keys(q).flatMap((name) => {
-    if (!accepted.includes(name)) {
+    if (!accepted.includes(name) && !open) {
       const known = accepted.length > 0 ? `accepted: ${accepted.join(', ')}` : 'this route takes none';
       return [{ path: [name], message: `unknown query parameter ${JSON.stringify(name.slice(0, 100))} (${known})` }];
     }

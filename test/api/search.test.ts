@@ -118,11 +118,7 @@ it('answers 400 for an unknown parameter, a malformed date, an unknown verdict a
   expect(inverted.body.error.details).toEqual([{ path: ['createdAfter'], message: 'later than createdBefore' }]);
 });
 
-/**
- * `metadata.<key>` filters, through the route's query schema and the handler. The
- * route table's name check (api/validate.ts parseQuery) does not yet let a schema's
- * catchall through, so these call the handler with the query as that schema parses it.
- */
+/** `metadata.<key>` filters, through the route's query schema and the handler (and once over HTTP, below). */
 describe('metadata.<key>=<value>', () => {
   async function listed(raw: Record<string, string>, sub = 'sam'): Promise<{ ids: string[]; nextCursor: string | null }> {
     const ctx: RequestContext = {
@@ -153,6 +149,17 @@ describe('metadata.<key>=<value>', () => {
     expect(first.ids).toEqual(['run_p5', 'run_p4', 'run_p3', 'run_p2']);
     const second = await listed({ 'metadata.team': 'red', limit: '4', cursor: first.nextCursor! });
     expect(second).toEqual({ ids: ['run_p1', 'run_c', 'run_a'], nextCursor: null });
+  });
+
+  it('works over HTTP, and other undeclared names are still a 400 there', async () => {
+    const hit = await t.call('GET', '/v1/runs?metadata.team=blue&verdict=runtime_error', { as: 'sam' });
+    expect([hit.status, hit.body.items.map((r: { id: string }) => r.id)]).toEqual([200, ['run_b']]);
+    const nested = await t.call('GET', '/v1/runs?metadata.nested.env=prod', { as: 'sam' });
+    expect(nested.body.items.map((r: { id: string }) => r.id)).toEqual(['run_c']);
+    for (const name of ['metadatax', 'meta.team', 'metadata.$where', 'q2']) {
+      const res = await t.call('GET', `/v1/runs?${encodeURIComponent(name)}=x`, { as: 'sam' });
+      expect([name, res.status]).toEqual([name, 400]);
+    }
   });
 
   it('keeps every other undeclared name a 400, and metadata keys to letters, digits, _ and -', () => {
