@@ -67,7 +67,7 @@ it('kill -9 between attempts: the finished attempt is not generated again, no ar
   expect(run.result).toMatchObject({ succeededAttempt: 2, attempts: 2 });
   const chats = fakes.openai.requests.filter((r) => r.op === 'chat');
   expect(chats).toHaveLength(3); // attempt 1 once; attempt 2 twice (its first call died with the worker)
-  const firstAttemptCalls = chats.filter((r) => !JSON.stringify(r.body.messages).includes('previous attempt failed'));
+  const firstAttemptCalls = chats.filter((r) => !JSON.stringify(r.body.messages).includes('previous answer failed'));
   expect(firstAttemptCalls).toHaveLength(1);
   const artifacts = await api.call('GET', `/v1/runs/${created.body.id}/artifacts`);
   expect(artifacts.body.items.map((a: any) => `${a.attempt}:${a.kind}`)).toEqual(['1:execution', '1:generation', '2:execution', '2:generation']);

@@ -1,21 +1,23 @@
 /**
  * Markdown code fences in a model's answer, and which of them is the program.
  *
- * The rule (README "Autorun", docs/agent-protocol.md do not depend on it):
+ * The rule (README, "Autorun and agent answers"):
  *  1. Candidates are the fences tagged with the run's language, any case, with
  *     aliases (`python`, `Python`, `py`, `python3`, `py3`, `solution.py`,
  *     `python:solution.py`; `javascript`, `js`, `node`, `nodejs`, `mjs`, `cjs`,
  *     `solution.js`). Only when there is none: the bare fences (no tag, or a
  *     generic one: `text`, `code`, `plaintext`, …) that are not JSON.
  *  2. Of the candidates, the program is the fence that defines the most of the
- *     names the tests call; then the one that defines the most names at its
- *     top level; then the longest; then the later one (a revised version comes
- *     after the first). A usage snippet (`print(mean([1, 2]))`) defines nothing
- *     and so never wins over the implementation.
- *  3. A name the tests call that the chosen fence does not define, but another
- *     candidate does (a helper shown in its own block), brings that fence in:
- *     such fences are joined with the chosen one in answer order, provided they
- *     redefine nothing the chosen fence defines.
+ *     names the tests call; then the one with the most top-level functions and
+ *     classes; then the most top-level names; then the longest; then the later
+ *     one (a revised version comes after the first). A usage snippet
+ *     (`print(mean([1, 2]))`) defines nothing and so never wins over the
+ *     implementation. Blocks made only of assert statements are tests, never
+ *     the program (answer.ts).
+ *  3. A name the tests or the chosen fence call that it does not define, but
+ *     another candidate does (a helper shown in its own block), brings that
+ *     fence in (and so on for what it calls): such fences are joined with the
+ *     chosen one in answer order, provided they redefine nothing already taken.
  * Fences tagged with another language (`bash`, `java`, `pycon`, `typescript`)
  * are never run; an answer with only those is refused with a message that says so.
  */
@@ -138,10 +140,16 @@ export function chooseProgram(fences: Fence[], language: RunLanguage, wanted: Se
       lines(b) - lines(a) ||
       b.index - a.index,
   );
-  const chosen = ranked[0]!;
-  const missing = new Set([...wanted].filter((n) => !all(chosen).has(n)));
-  const helpers = pool.filter((f) => f !== chosen && [...all(f)].some((n) => missing.has(n)) && ![...all(f)].some((n) => all(chosen).has(n)));
-  const parts = [chosen, ...helpers].sort((a, b) => a.index - b.index);
+  // The chosen fence, then any block defining a name it (or the tests) call but nothing defines yet.
+  const parts = [ranked[0]!];
+  for (;;) {
+    const defined = new Set(parts.flatMap((f) => [...all(f)]));
+    const needed = new Set([...wanted, ...parts.flatMap((f) => [...calledNames(f.body)])].filter((n) => !defined.has(n)));
+    const helper = pool.find((f) => !parts.includes(f) && [...all(f)].some((n) => needed.has(n)) && ![...all(f)].some((n) => defined.has(n)));
+    if (!helper) break;
+    parts.push(helper);
+  }
+  parts.sort((a, b) => a.index - b.index);
   return { code: parts.map((f) => f.body.replace(/\s+$/, '')).join('\n\n') + '\n', fences: parts };
 }
 
