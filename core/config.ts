@@ -47,6 +47,12 @@ export const configSchema = z.object({
   REDIS_URL: optionalString,
   /** Unset: start the in-process MongoDB stand-in (in memory, not for production). */
   MONGO_URL: optionalString,
+  /**
+   * Storage of the MongoDB stand-in started when MONGO_URL is unset. `sqlite`: kept in
+   * DATA_DIR/mongo/paddock.sqlite, a write is answered once it is on disk, a restart keeps
+   * everything. `memory`: kept nowhere, lost on exit (tests).
+   */
+  MONGO_STANDIN: z.enum(['sqlite', 'memory']).default('sqlite'),
   MONGO_DB: z.string().default('paddock'),
   /** Namespaces the queues and Redis keys, so several systems can share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('paddock'),

@@ -1,6 +1,6 @@
 /**
- * Routes a decoded command document to its handler and shapes the reply: `ok: 1` on
- * success, `{ok: 0, errmsg, code, codeName}` on failure. Never throws.
+ * Routes a decoded command document to its handler, commits its writes, and shapes the
+ * reply: `ok: 1` on success, `{ok: 0, errmsg, code, codeName}` on failure. Never throws.
  */
 import type { Document } from 'bson';
 import type { Handler, ServerState } from './context';
@@ -31,9 +31,22 @@ export function runCommand(command: Document, server: ServerState, connectionId:
   if (command.txnNumber !== undefined) {
     return errorReply(new CommandError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos'));
   }
-  try {
-    return { ...handler(command, { server, db, connectionId }), ok: 1 };
-  } catch (err) {
-    return errorReply(toCommandError(err));
+  const { store } = server;
+  if (store.failed) {
+    return errorReply(new CommandError('InternalError', `the stand-in stopped serving after its storage failed (${store.failed.message}); restart it: every acknowledged write is on disk`));
   }
+  let reply: Document;
+  try {
+    reply = { ...handler(command, { server, db, connectionId }), ok: 1 };
+  } catch (err) {
+    reply = errorReply(toCommandError(err));
+  }
+  // Whatever the handler changed (also before a statement failed) is made durable
+  // before anyone hears about it: a reply is only sent after this returns.
+  try {
+    store.commit();
+  } catch (err) {
+    return errorReply(new CommandError('InternalError', `the stand-in could not store this command's writes: ${(err as Error).message}`));
+  }
+  return reply;
 }

@@ -6,6 +6,13 @@ import { Binary, EJSON, ObjectId, type Document } from 'bson';
 
 export type Doc = Document;
 
+/**
+ * How documents are decoded, from the wire and from disk alike: BSON types are kept
+ * except that int32/int64 (when safe) become numbers, which is what mingo compares
+ * correctly and what the driver itself does by default.
+ */
+export const DESERIALIZE_OPTIONS = { promoteLongs: true, promoteValues: true, promoteBuffers: false } as const;
+
 export function isPlainObject(value: unknown): value is Doc {
   if (value === null || typeof value !== 'object') return false;
   const proto = Object.getPrototypeOf(value) as unknown;
@@ -37,6 +44,31 @@ export function canonicalKey(value: unknown): string {
   return EJSON.stringify(value === undefined ? null : (value as Doc), { relaxed: false });
 }
 
+/**
+ * The key of one index entry (a tuple of field values): equal for tuples MongoDB's index
+ * calls equal, as far as this stand-in needs. It runs for every unique index on every
+ * write and for every stored document at start-up, so the scalar types index keys are
+ * usually made of get a cheap encoding: a type letter, then the value, with lengths or
+ * terminators so no two tuples share a key. Numbers compare by value (0 and -0 are one
+ * key, as in mongod); anything else falls back to canonicalKey.
+ */
+export function indexKey(values: readonly unknown[]): string {
+  let key = '';
+  for (const v of values) {
+    if (typeof v === 'string') key += `s${v.length}:${v}`;
+    else if (typeof v === 'number') key += `n${v === 0 ? 0 : v};`;
+    else if (v === null || v === undefined) key += 'z';
+    else if (typeof v === 'boolean') key += v ? 't' : 'f';
+    else if (v instanceof ObjectId) key += `o${v.toHexString()}`;
+    else if (v instanceof Date) key += `d${v.getTime()};`;
+    else {
+      const other = canonicalKey(v);
+      key += `x${other.length}:${other}`;
+    }
+  }
+  return key;
+}
+
 export function sameDocument(a: Doc, b: Doc): boolean {
   return canonicalKey(a) === canonicalKey(b);
 }
@@ -48,27 +80,29 @@ export function sameDocument(a: Doc, b: Doc): boolean {
  */
 export function valuesAtPath(doc: unknown, path: string): unknown[] {
   const out: unknown[] = [];
-  const walk = (node: unknown, parts: string[]): void => {
-    if (parts.length === 0) {
-      if (Array.isArray(node)) out.push(...node);
-      else out.push(node);
-      return;
-    }
-    const [head, ...rest] = parts as [string, ...string[]];
-    if (Array.isArray(node)) {
-      if (/^\d+$/.test(head)) {
-        const idx = Number(head);
-        if (idx < node.length) walk(node[idx], rest);
-      }
-      for (const el of node) if (el !== null && typeof el === 'object' && !Array.isArray(el)) walk(el, parts);
-      return;
-    }
-    if (node !== null && typeof node === 'object' && Object.hasOwn(node, head)) {
-      walk((node as Doc)[head], rest);
-    }
-  };
-  walk(doc, path.split('.'));
+  walkPath(doc, path.split('.'), 0, out);
   return out;
+}
+
+/** valuesAtPath's descent from `parts[at]` on; a plain function (this runs per document and index). */
+function walkPath(node: unknown, parts: string[], at: number, out: unknown[]): void {
+  if (at === parts.length) {
+    if (Array.isArray(node)) out.push(...node);
+    else out.push(node);
+    return;
+  }
+  const head = parts[at]!;
+  if (Array.isArray(node)) {
+    if (/^\d+$/.test(head)) {
+      const idx = Number(head);
+      if (idx < node.length) walkPath(node[idx], parts, at + 1, out);
+    }
+    for (const el of node) if (el !== null && typeof el === 'object' && !Array.isArray(el)) walkPath(el, parts, at, out);
+    return;
+  }
+  if (node !== null && typeof node === 'object' && Object.hasOwn(node, head)) {
+    walkPath((node as Doc)[head], parts, at + 1, out);
+  }
 }
 
 /** Sets a dotted path, creating intermediate objects (used to seed upserted documents). */

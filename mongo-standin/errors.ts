@@ -59,7 +59,7 @@ export function toCommandError(err: unknown): CommandError {
   }
   if (BSONError.isBSONError(err)) return new CommandError('BadValue', err.message);
   const message = err instanceof Error ? err.message : String(err);
-  return new CommandError('InternalError', `in-memory MongoDB stand-in failed: ${message}`);
+  return new CommandError('InternalError', `MongoDB stand-in failed: ${message}`);
 }
 
 /** The reply document for a failed command. */

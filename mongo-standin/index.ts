@@ -1,8 +1,9 @@
 /**
- * An in-process, in-memory server that speaks the MongoDB wire protocol, so the official
- * `mongodb` driver runs unchanged where no MongoDB is installed. A development and test
- * stand-in only: no persistence, no auth, no replication, no query planner. The caller
- * is expected to announce loudly that it is running.
+ * An in-process server that speaks the MongoDB wire protocol, so the official `mongodb`
+ * driver runs unchanged where no MongoDB is installed. A development and test stand-in
+ * only: no auth, no replication, no transactions, no query planner. Its data is kept in
+ * a SQLite file (durable: a write is answered once it is on disk) or nowhere (memory).
+ * The caller is expected to announce loudly that it is running. See README.md here.
  */
 import net from 'node:net';
 import type { Document } from 'bson';
@@ -11,6 +12,8 @@ import type { ServerState } from './context';
 import { CursorRegistry } from './cursors';
 import { runCommand } from './dispatch';
 import { errorReply, toCommandError } from './errors';
+import { memoryPersistence, type Persistence, type StandinStorage } from './persistence';
+import { openSqlitePersistence } from './sqlite';
 import { Store } from './storage';
 import { FrameReader, decodeRequest, encodeOpMsg, encodeOpReply } from './wire';
 
@@ -18,7 +21,9 @@ export interface MongoStandin {
   /** A connection string that makes the driver connect directly, without discovery. */
   url: string;
   port: number;
-  /** Destroys every connection and stops listening; idempotent. */
+  /** Where its data lives. */
+  storage: StandinStorage;
+  /** Destroys every connection, stops listening and closes its storage; idempotent. */
   close(): Promise<void>;
 }
 
@@ -29,6 +34,19 @@ export interface MongoStandinOptions {
   port?: number;
   /** Receives protocol-level warnings (a connection dropped for garbage). Default: silent. */
   logger?: Logger;
+  /**
+   * Where data is kept. Default `{engine: 'memory'}`: nothing survives close. With
+   * `{engine: 'sqlite', file}` everything survives a restart on the same file, and only
+   * one stand-in at a time may open it (else StorageInUseError).
+   */
+  storage?: StandinStorage;
+}
+
+export { describeStorage, type StandinStorage } from './persistence';
+export { StorageInUseError } from './sqlite';
+
+function openPersistence(storage: StandinStorage | undefined): Persistence {
+  return storage?.engine === 'sqlite' ? openSqlitePersistence(storage.file) : memoryPersistence();
 }
 
 /** Encodes a reply; one that cannot be serialized (e.g. too large) becomes an error reply. */
@@ -42,11 +60,27 @@ function encodeReply(kind: 'msg' | 'query', responseId: number, requestId: numbe
 }
 
 export function startMongoStandin(opts: MongoStandinOptions = {}): Promise<MongoStandin> {
+  let store: Store;
+  try {
+    const persistence = openPersistence(opts.storage);
+    try {
+      store = new Store(persistence);
+    } catch (err) {
+      persistence.close();
+      throw err;
+    }
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+  return listen(store, opts);
+}
+
+function listen(store: Store, opts: MongoStandinOptions): Promise<MongoStandin> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.logger;
   const sockets = new Set<net.Socket>();
   const state: ServerState = {
-    store: new Store(),
+    store,
     cursors: new CursorRegistry(),
     startedAt: new Date(),
     host,
@@ -85,20 +119,36 @@ export function startMongoStandin(opts: MongoStandinOptions = {}): Promise<Mongo
   });
 
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error) => {
+      store.close();
+      reject(err);
+    };
+    server.once('error', failed);
     server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       state.port = port;
       const hostPart = host.includes(':') ? `[${host}]` : host;
+      const url = `mongodb://${hostPart}:${port}/?directConnection=true`;
+      store.announce(url);
       let closing: Promise<void> | undefined;
       resolve({
-        url: `mongodb://${hostPart}:${port}/?directConnection=true`,
+        url,
         port,
+        storage: store.storage,
         close() {
-          closing ??= new Promise<void>((done) => {
-            server.close(() => done());
+          closing ??= new Promise<void>((done, fail) => {
+            server.close(() => {
+              // Commands run synchronously inside 'data' handlers: with every socket
+              // gone, none is half done, and the storage can close.
+              try {
+                store.close();
+                done();
+              } catch (err) {
+                fail(err as Error);
+              }
+            });
             for (const socket of sockets) socket.destroy();
             state.cursors.clear();
           });

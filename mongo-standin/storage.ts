@@ -1,21 +1,24 @@
 /**
- * In-memory storage: databases → collections → records, plus index specs with unique
- * enforcement. Stored documents are never mutated after they are written (writers hand
- * in fresh copies and replace whole records), so readers may hold them without copying
- * until they leave the process.
+ * The working set: databases → collections → records, plus index specs with unique
+ * enforcement, all in memory. Stored documents are never mutated after they are written
+ * (writers hand in fresh copies and replace whole records), so readers may hold them
+ * without copying until they leave the process.
+ *
+ * Every change is also recorded as a Write; the dispatcher calls `commit()` after each
+ * command, which hands that command's writes to the Persistence (persistence.ts) before
+ * the reply goes out. Constraints are checked here, before anything is recorded, so
+ * the Persistence stores outcomes and never has to judge them.
  */
 import { Query } from 'mingo';
 import { CommandError } from './errors';
-import { canonicalKey, formatDoc, isPlainObject, valuesAtPath, type Doc } from './doc';
+import { canonicalKey, formatDoc, indexKey, isPlainObject, valuesAtPath, type Doc } from './doc';
+import type { IndexSpec, Persistence, StandinStorage, Write } from './persistence';
 
-export interface IndexSpec {
-  v: 2;
-  key: Doc;
-  name: string;
-  unique?: boolean;
-  sparse?: boolean;
-  partialFilterExpression?: Doc;
-  [option: string]: unknown;
+export type { IndexSpec };
+
+/** Receives the changes a collection makes. */
+interface Journal {
+  record(write: Write): void;
 }
 
 /** Options of createIndexes that are stored and echoed back by listIndexes. */
@@ -23,7 +26,7 @@ const INDEX_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAft
 
 class Index {
   readonly spec: IndexSpec;
-  /** Unique indexes only: canonical key → record id that owns it. */
+  /** Unique indexes only: index key (indexKey) → record id that owns it. */
   readonly owners = new Map<string, number>();
   private readonly fields: string[];
   private readonly filter: Query | undefined;
@@ -41,16 +44,29 @@ class Index {
   /** The index keys a document produces, or [] when it is not in the index (sparse/partial). */
   keysOf(doc: Doc): Array<{ key: string; values: unknown[] }> {
     if (this.filter && !this.filter.test(doc)) return [];
-    const perField = this.fields.map((f) => valuesAtPath(doc, f));
-    if (this.spec.sparse && perField.every((vals) => vals.length === 0)) return [];
+    const perField: unknown[][] = [];
+    let scalar = true;
+    let present = false;
+    for (const field of this.fields) {
+      const vals = valuesAtPath(doc, field);
+      perField.push(vals);
+      if (vals.length > 1) scalar = false;
+      if (vals.length > 0) present = true;
+    }
+    if (this.spec.sparse && !present) return [];
     // A missing field indexes as null, which is why two docs lacking it collide.
+    if (scalar) {
+      // The common case (no arrays on the way): exactly one key.
+      const values = perField.map((vals) => (vals.length === 0 ? null : vals[0]));
+      return [{ key: indexKey(values), values }];
+    }
     let tuples: unknown[][] = [[]];
     for (const vals of perField) {
       const options = vals.length === 0 ? [null] : vals;
       tuples = tuples.flatMap((t) => options.map((v) => [...t, v]));
     }
     const seen = new Map<string, unknown[]>();
-    for (const t of tuples) seen.set(canonicalKey(t), t);
+    for (const t of tuples) seen.set(indexKey(t), t);
     return [...seen].map(([key, values]) => ({ key, values }));
   }
 
@@ -76,9 +92,12 @@ export class Collection {
   private nextRecordId = 1;
 
   constructor(
-    readonly db: string,
+    /** Stable for the collection's life, also across a rename. */
+    readonly id: number,
+    public db: string,
     public name: string,
-    readonly options: Doc = {},
+    readonly options: Doc,
+    private readonly journal: Journal,
   ) {
     this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_', unique: true }));
   }
@@ -101,7 +120,7 @@ export class Collection {
       const id = filter._id;
       const isCondition = id instanceof RegExp || (isPlainObject(id) && Object.keys(id).some((k) => k.startsWith('$')));
       if (!isCondition && !Array.isArray(id)) {
-        const rid = this.indexes[0]!.owners.get(canonicalKey([id]));
+        const rid = this.indexes[0]!.owners.get(indexKey([id]));
         const doc = rid === undefined ? undefined : this.records.get(rid);
         return rid === undefined || !doc ? [] : [[rid, doc]];
       }
@@ -116,10 +135,19 @@ export class Collection {
 
   /** Adds a document (already carrying `_id`); throws DuplicateKey and stores nothing. */
   insert(doc: Doc): number {
-    const rid = this.nextRecordId++;
+    const rid = this.nextRecordId;
+    this.claimKeys(rid, doc);
+    this.nextRecordId += 1;
+    this.records.set(rid, doc);
+    this.journal.record({ op: 'putDocument', collection: this.id, rid, doc });
+    return rid;
+  }
+
+  /** Puts back a stored record at start-up (nothing is recorded). */
+  restore(rid: number, doc: Doc): void {
     this.claimKeys(rid, doc);
     this.records.set(rid, doc);
-    return rid;
+    if (rid >= this.nextRecordId) this.nextRecordId = rid + 1;
   }
 
   /** Replaces a record's document in place; throws DuplicateKey and keeps the old one. */
@@ -134,6 +162,7 @@ export class Collection {
       throw err;
     }
     this.records.set(rid, doc);
+    this.journal.record({ op: 'putDocument', collection: this.id, rid, doc });
   }
 
   remove(rid: number): void {
@@ -141,6 +170,7 @@ export class Collection {
     if (!old) return;
     this.releaseKeys(rid, old);
     this.records.delete(rid);
+    this.journal.record({ op: 'deleteDocument', collection: this.id, rid });
   }
 
   /**
@@ -174,6 +204,7 @@ export class Collection {
       }
     }
     this.indexes.push(index);
+    this.journal.record({ op: 'createIndex', collection: this.id, spec });
     return true;
   }
 
@@ -183,6 +214,7 @@ export class Collection {
     const at = this.indexes.findIndex((ix) => ix.spec.name === name);
     if (at < 0) throw new CommandError('IndexNotFound', `index not found with name [${name}]`);
     this.indexes.splice(at, 1);
+    this.journal.record({ op: 'dropIndex', collection: this.id, name });
   }
 
   findIndexByKey(key: Doc): IndexSpec | undefined {
@@ -235,8 +267,67 @@ function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
 const INVALID_DB_CHARS = /[/\\. "$\0]/;
 
 /** All databases of one stand-in instance. */
-export class Store {
+export class Store implements Journal {
   private readonly dbs = new Map<string, Map<string, Collection>>();
+  private nextCollectionId = 1;
+  /** Writes of the command being run; undefined while loading (nothing to store). */
+  private pending: Write[] | undefined;
+  private failure: Error | undefined;
+
+  /** Rebuilds the working set from what the persistence holds; throws if it is inconsistent. */
+  constructor(private readonly persistence: Persistence) {
+    for (const stored of persistence.load()) {
+      const collection = new Collection(stored.id, stored.db, stored.name, stored.options, this);
+      for (const spec of stored.indexes) collection.createIndex(spec);
+      try {
+        for (const [rid, doc] of stored.documents()) collection.restore(rid, doc);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        throw new Error(`stored collection ${collection.ns} breaks its own index: ${message}`);
+      }
+      this.place(collection);
+      this.nextCollectionId = Math.max(this.nextCollectionId, stored.id + 1);
+    }
+    this.pending = [];
+  }
+
+  get storage(): StandinStorage {
+    return this.persistence.storage;
+  }
+
+  /** Set once a commit failed: memory then holds writes the disk may not, so nothing more is served. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  record(write: Write): void {
+    this.pending?.push(write);
+  }
+
+  /**
+   * Makes the writes of the command just run durable (one transaction). A failure
+   * poisons the store: its memory is ahead of its storage and cannot be trusted.
+   */
+  commit(): void {
+    if (!this.pending || this.pending.length === 0) return;
+    const writes = this.pending;
+    this.pending = [];
+    try {
+      this.persistence.commit(writes);
+    } catch (err) {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      throw this.failure;
+    }
+  }
+
+  /** See Persistence.announce. */
+  announce(url: string): void {
+    this.persistence.announce(url);
+  }
+
+  close(): void {
+    this.persistence.close();
+  }
 
   databaseNames(): string[] {
     return [...this.dbs.keys()];
@@ -255,14 +346,43 @@ export class Store {
     const existing = this.get(db, name);
     if (existing) return { collection: existing, created: false };
     validateNames(db, name);
-    let collections = this.dbs.get(db);
-    if (!collections) this.dbs.set(db, (collections = new Map()));
-    const collection = new Collection(db, name, options);
-    collections.set(name, collection);
+    const collection = new Collection(this.nextCollectionId++, db, name, options, this);
+    this.place(collection);
+    this.record({ op: 'createCollection', collection: collection.id, db, name, options });
     return { collection, created: true };
   }
 
   drop(db: string, name: string): Collection | undefined {
+    const existing = this.unplace(db, name);
+    if (existing) this.record({ op: 'dropCollection', collection: existing.id });
+    return existing;
+  }
+
+  dropDatabase(db: string): boolean {
+    const collections = this.collections(db);
+    for (const c of collections) this.drop(db, c.name);
+    return collections.length > 0;
+  }
+
+  /** Moves a collection, keeping its documents and indexes; the target name must be free. */
+  rename(fromDb: string, from: string, toDb: string, to: string): void {
+    if (!this.get(fromDb, from)) throw new CommandError('NamespaceNotFound', `Source collection ${fromDb}.${from} does not exist`);
+    if (this.get(toDb, to)) throw new CommandError('NamespaceExists', 'target namespace exists');
+    validateNames(toDb, to);
+    const collection = this.unplace(fromDb, from)!;
+    collection.db = toDb;
+    collection.name = to;
+    this.place(collection);
+    this.record({ op: 'renameCollection', collection: collection.id, db: toDb, name: to });
+  }
+
+  private place(collection: Collection): void {
+    let collections = this.dbs.get(collection.db);
+    if (!collections) this.dbs.set(collection.db, (collections = new Map()));
+    collections.set(collection.name, collection);
+  }
+
+  private unplace(db: string, name: string): Collection | undefined {
     const collections = this.dbs.get(db);
     const existing = collections?.get(name);
     if (!collections || !existing) return undefined;
@@ -270,19 +390,6 @@ export class Store {
     // mongod forgets a database once its last collection is gone.
     if (collections.size === 0) this.dbs.delete(db);
     return existing;
-  }
-
-  dropDatabase(db: string): boolean {
-    return this.dbs.delete(db);
-  }
-
-  /** Moves a collection, keeping its documents and indexes. */
-  rename(fromDb: string, from: string, toDb: string, to: string): void {
-    const collection = this.drop(fromDb, from);
-    if (!collection) throw new CommandError('NamespaceNotFound', `Source collection ${fromDb}.${from} does not exist`);
-    const { collection: target } = this.ensure(toDb, to, collection.options);
-    for (const spec of collection.indexSpecs()) if (spec.name !== '_id_') target.createIndex(spec);
-    for (const doc of collection.records.values()) target.insert(doc);
   }
 }
 

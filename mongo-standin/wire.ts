@@ -5,6 +5,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { BSON, type Document } from 'bson';
+import { DESERIALIZE_OPTIONS } from './doc';
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -18,9 +19,6 @@ export const MAX_MESSAGE_SIZE = 48_000_000;
 const CHECKSUM_PRESENT = 1 << 0;
 const MORE_TO_COME = 1 << 1;
 
-/** Incoming documents keep BSON types except that int32/int64 (when safe) become numbers,
- *  which is what mingo compares correctly and what the driver itself does by default. */
-const DESERIALIZE_OPTIONS = { promoteLongs: true, promoteValues: true, promoteBuffers: false } as const;
 
 /** A frame that cannot be parsed: the connection that sent it is closed. */
 export class ProtocolError extends Error {

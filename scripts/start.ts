@@ -21,6 +21,7 @@
 import { signToken } from '../api/auth';
 import { ConfigError, loadConfig, type Config } from '../core/config';
 import { createLogger, type Logger } from '../core/logger';
+import { describeStorage } from '../mongo-standin';
 import { startSystem, TEARDOWN_BOUND_MS, type System } from './system';
 
 /** Signals this close to the last counted one are duplicates of it (see above). */
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
       '',
       `Paddock is up: ${system.api.url}  (role: ${config.PADDOCK_ROLE})`,
       `  REDIS_URL=${system.redisUrl}`,
-      `  MONGO_URL=${system.mongoUrl}${config.MONGO_URL ? '' : '   <- in-memory stand-in, not for production'}`,
+      `  MONGO_URL=${system.mongoUrl}${system.standin ? `   <- ${describeStorage(system.standin)}; production uses a real MongoDB` : ''}`,
       `  Bull Board: ${system.api.url}/admin/queues?token=<admin token>`,
       '  Admin token (12 h):',
       `  ${token}`,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { ApiHandle } from '../api';
 import { startApi } from '../api';
@@ -11,7 +12,7 @@ import { ConfigError } from '../core/errors';
 import { EventLog } from '../core/events';
 import { startLocalRedis } from '../core/local-redis';
 import type { Logger } from '../core/logger';
-import { startMongoStandin } from '../mongo-standin';
+import { describeStorage, startMongoStandin, StorageInUseError, type StandinStorage } from '../mongo-standin';
 import { createLlm } from '../llm';
 import { preflight, redactUrl } from '../core/preflight';
 import { openQueues } from '../core/queues';
@@ -23,6 +24,8 @@ export interface System {
   worker?: WorkerHandle;
   redisUrl: string;
   mongoUrl: string;
+  /** Set when MONGO_URL was unset: where the MongoDB stand-in this process started keeps its data. */
+  standin?: StandinStorage;
   /** Ordered, idempotent, bounded shutdown of everything this process started. */
   close(): Promise<void>;
 }
@@ -58,16 +61,22 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
       log.warn({ url: redisUrl }, 'REDIS_URL is unset: started a private redis-server for this process');
     }
     let mongoUrl = config.MONGO_URL;
+    let standinStorage: StandinStorage | undefined;
     if (!mongoUrl) {
-      const standin = await startMongoStandin().catch((err: unknown) => {
-        throw new ConfigError(`MONGO_URL is unset and the in-memory MongoDB stand-in could not be started: ${firstLine(err)}`);
+      const storage: StandinStorage =
+        config.MONGO_STANDIN === 'memory' ? { engine: 'memory' } : { engine: 'sqlite', file: path.resolve(config.DATA_DIR, 'mongo', 'paddock.sqlite') };
+      const standin = await startMongoStandin({ storage }).catch((err: unknown) => {
+        throw standinError(config, err);
       });
       closer.add('mongo stand-in', () => standin.close());
       mongoUrl = standin.url;
+      standinStorage = standin.storage;
       log.warn(
-        { url: mongoUrl },
-        'MONGO_URL is unset: using the IN-MEMORY MongoDB stand-in. Data is lost on exit. NOT FOR PRODUCTION. ' +
-          'Other processes can share it by setting MONGO_URL to this url.',
+        { url: mongoUrl, storage: storage.engine, file: storage.engine === 'sqlite' ? storage.file : undefined },
+        `MONGO_URL is unset: using the ${describeStorage(storage)}` +
+          (storage.engine === 'memory' ? ' (MONGO_STANDIN=memory). ' : '. ') +
+          'A development stand-in: production uses a real MongoDB (set MONGO_URL). ' +
+          'Other processes can share this one by setting MONGO_URL to this url.',
       );
     }
 
@@ -88,7 +97,7 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
 
     const events = new EventLog(redis, store.events, config.QUEUE_PREFIX, config.EVENTS_LIVE_TTL_S);
     const cancelChannel = `${config.QUEUE_PREFIX}:cancel`;
-    const system: System = { redisUrl, mongoUrl, close: () => closer.close() };
+    const system: System = { redisUrl, mongoUrl, standin: standinStorage, close: () => closer.close() };
     const llm = createLlm({ config: config.llm, redis, log: log.child({ component: 'llm' }), prefix: config.QUEUE_PREFIX });
     closer.add('llm', () => llm.close());
     const queueConnection = redis.duplicate({ maxRetriesPerRequest: null });
@@ -159,6 +168,21 @@ async function warnWithoutWorkers(redis: Redis, config: Config, log: Logger): Pr
   } catch (err) {
     log.warn({ err }, 'could not count workers');
   }
+}
+
+/** The stand-in's start-up failures, as the setting that causes them. */
+function standinError(config: Config, err: unknown): ConfigError {
+  if (err instanceof StorageInUseError) {
+    return new ConfigError(
+      `DATA_DIR=${config.DATA_DIR}: the MongoDB stand-in data ${err.file} is in use by another process` +
+        (err.url ? `; set MONGO_URL=${err.url} to share that stand-in` : '; set MONGO_URL to the url it printed to share it') +
+        ', or use another DATA_DIR',
+    );
+  }
+  if (config.MONGO_STANDIN === 'memory') return new ConfigError(`MONGO_URL is unset and the in-memory MongoDB stand-in could not be started: ${firstLine(err)}`);
+  return new ConfigError(
+    `DATA_DIR=${config.DATA_DIR}: the MongoDB stand-in cannot keep its data there (${firstLine(err)}); set DATA_DIR to a writable folder, or MONGO_URL to a real MongoDB`,
+  );
 }
 
 /** The HTTP listener's start-up failures, as the setting that causes them. */

@@ -27,7 +27,7 @@ function hello(isLegacy: boolean): Handler {
   });
 }
 
-function buildInfo(): Document {
+function buildInfo(_cmd: Document, ctx: CommandContext): Document {
   return {
     version: STANDIN_VERSION,
     gitVersion: 'standin',
@@ -35,7 +35,7 @@ function buildInfo(): Document {
     bits: 64,
     debug: false,
     maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
-    storageEngines: ['memory'],
+    storageEngines: [ctx.server.store.storage.engine],
     javascriptEngine: 'none',
     modules: [],
   };
@@ -74,7 +74,7 @@ function serverStatus(_cmd: Document, ctx: CommandContext): Document {
     uptime: Math.floor((Date.now() - server.startedAt.getTime()) / 1000),
     localTime: new Date(),
     connections: { current: server.connections.current, totalCreated: server.connections.totalCreated, available: 1000 },
-    storageEngine: { name: 'memory' },
+    storageEngine: { name: server.store.storage.engine, persistent: server.store.storage.engine === 'sqlite' },
   };
 }
 

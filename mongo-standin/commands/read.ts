@@ -85,12 +85,12 @@ const aggregate: Handler = (cmd, ctx) => {
   // `aggregate: 1` runs a collection-less pipeline (e.g. starting with $documents).
   const name = target === 1 ? undefined : collectionArg(cmd, 'aggregate');
   const stages = docsArg(cmd, 'pipeline');
-  if (cmd.explain) throw new CommandError('CommandNotSupported', 'explain is not supported by the in-memory MongoDB stand-in');
+  if (cmd.explain) throw new CommandError('CommandNotSupported', 'explain is not supported by the MongoDB stand-in');
   const cursorOpts = docArg(cmd, 'cursor');
   if (!cursorOpts) throw new CommandError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
   const last = stages[stages.length - 1];
   for (const stage of ['$merge', '$changeStream']) {
-    if (stages.some((s) => stage in s)) throw new CommandError('CommandNotSupported', `${stage} is not supported by the in-memory MongoDB stand-in`);
+    if (stages.some((s) => stage in s)) throw new CommandError('CommandNotSupported', `${stage} is not supported by the MongoDB stand-in`);
   }
   const outTarget = last && '$out' in last ? outNamespace(last.$out, ctx.db) : undefined;
   const pipeline = outTarget ? stages.slice(0, -1) : stages;

@@ -11,6 +11,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
   return {
     REDIS_URL: process.env.REDIS_URL ?? '',
     MONGO_URL: process.env.MONGO_URL ?? '',
+    // Without MONGO_URL a test system's stand-in keeps nothing: no file, no lock to share.
+    MONGO_STANDIN: 'memory',
     MONGO_DB: `paddock_test_${randomUUID().slice(0, 8)}`,
     // Scoped by test run, so the global teardown judges only this run's containers.
     QUEUE_PREFIX: `t${process.env.PADDOCK_TEST_RUN ?? 'x'}-${randomUUID().slice(0, 8)}`,
