@@ -5,6 +5,7 @@ import { finalizeJob } from '../core/jobs/finalize';
 import type { JobKind } from '../core/jobs/kinds';
 import { isTerminal, type JobDoc } from '../core/jobs/model';
 import { QUEUES } from '../core/queues';
+import { webhookOnEnd } from '../core/webhooks/notify';
 import type { RequestContext } from './context';
 import { loadVisible } from './guards';
 import { streamEvents } from './sse';
@@ -31,7 +32,7 @@ export async function cancelJob<D extends JobDoc>(kind: JobKind<D>, ctx: Request
   // remove() refuses a job a worker holds (locked): that worker handles the cancel.
   const removed = job ? (await queue.remove(doc._id)) === 1 : true;
   if (removed) {
-    await finalizeJob(events, docs, doc._id, { status: 'cancelled' });
+    await finalizeJob(events, docs, doc._id, { status: 'cancelled' }, webhookOnEnd(queues, kind as unknown as JobKind, doc));
     await queues.fair.leave(QUEUES[kind.name], kind.jobData(doc).owner, doc._id);
   }
   return { status: removed ? 200 : 202, doc: (await docs.get(doc._id)) ?? doc };

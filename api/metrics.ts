@@ -31,7 +31,8 @@ export function createMetrics(queues: Queues): Metrics {
     registers: [registry],
     async collect() {
       for (const q of queues.all()) {
-        const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+        // Every job carries a priority (core/jobs/priority.ts), so queued jobs are `prioritized`, not `waiting`.
+        const counts = await q.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');
         for (const [state, n] of Object.entries(counts)) this.set({ queue: q.name, state }, n);
       }
     },

@@ -1,5 +1,6 @@
 import type { Config } from '../core/config';
 import { ValidationError } from '../core/errors';
+import { literalRefusal } from '../core/webhooks/target';
 import { parseModelRef, ProviderError } from '../llm';
 
 /** Every model a request names must belong to a configured provider ("auto" is chosen at run time). */
@@ -23,4 +24,11 @@ export function requireProvider(config: Config, path: (string | number)[]): void
   throw new ValidationError('no LLM provider is configured (LLM_PROVIDERS), so nothing can answer this', [
     { path, message: 'set LLM_PROVIDERS on the server to use this' },
   ]);
+}
+
+/** A callbackUrl whose literal host is internal is refused at submission (names resolve at delivery, checked then). */
+export function checkCallbackUrl(config: Config, url: string | undefined): void {
+  if (url === undefined) return;
+  const refused = literalRefusal(url, config.webhooks.allow);
+  if (refused) throw new ValidationError('callbackUrl is not allowed', [{ path: ['callbackUrl'], message: refused }]);
 }

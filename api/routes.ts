@@ -28,6 +28,7 @@ import { listExperiments, listExperimentsQuery } from './handlers/list-experimen
 import { listPulls, listPullsQuery } from './handlers/list-pulls';
 import { listModels, modelCatalog, modelServerVersion, removeModel, serverQuery } from './handlers/ollama-models';
 import { updateExperiment } from './handlers/update-experiment';
+import { listDeliveries } from './handlers/webhook-deliveries';
 import { STREAM_QUERY, streamJob } from './jobs';
 import { EXPERIMENT_JOB, PULL_JOB, RUN_JOB } from '../core/jobs/kinds';
 import { agentCreateSchema, agentPatchSchema, autoRunSchema } from '../core/agents';
@@ -68,6 +69,7 @@ export const routes: Route[] = [
   { method: 'get', path: '/v1/runs/:id/logs', access: 'user', handler: runLogs, query: runLogsQuery, summary: "A run's events as JSON pages" },
   { method: 'get', path: '/v1/runs/:id/events', access: 'user', stream: streamJob(RUN_JOB), query: STREAM_QUERY, summary: "Stream a run's events (SSE)" },
   { method: 'get', path: '/v1/runs/:id/artifacts', access: 'user', handler: runArtifacts, summary: "A run's per-attempt artifacts" },
+  { method: 'get', path: '/v1/runs/:id/webhooks', access: 'user', handler: listDeliveries(RUN_JOB), summary: 'Webhook deliveries of the run' },
   { method: 'get', path: '/v1/integrations', access: 'user', handler: listIntegrations, summary: 'List LLM providers with health' },
   { method: 'post', path: '/v1/integrations/test', access: 'user', handler: testIntegration, body: testIntegrationBody, summary: 'Send one short chat through one provider' },
   { method: 'get', path: '/v1/models/available', access: 'user', handler: availableModels, summary: 'List configured models across providers' },
@@ -83,6 +85,7 @@ export const routes: Route[] = [
   { method: 'get', path: '/v1/experiments/:id/conversations', access: 'user', handler: listConversations, summary: "List an experiment's iterations" },
   { method: 'get', path: '/v1/experiments/:id/conversations/:iteration', access: 'user', handler: getConversation, summary: "One iteration's messages" },
   { method: 'get', path: '/v1/experiments/:id/export', access: 'user', handler: exportExperiment, summary: 'Export an experiment as one JSON document' },
+  { method: 'get', path: '/v1/experiments/:id/webhooks', access: 'user', handler: listDeliveries(EXPERIMENT_JOB), summary: 'Webhook deliveries of the experiment' },
   // Models on an Ollama server, and pulls.
   { method: 'get', path: '/v1/models', access: 'user', handler: listModels, query: serverQuery, summary: 'List models installed on an Ollama server' },
   { method: 'get', path: '/v1/models/version', access: 'user', handler: modelServerVersion, query: serverQuery, summary: "An Ollama server's version" },

@@ -5,7 +5,7 @@ import { admitJobs } from '../core/jobs/accept';
 import { effectiveLimits, type RunDoc, type RunKind, type RunRequest } from '../core/runs';
 import type { SandboxLimits } from '../sandbox/types';
 import type { RequestContext } from './context';
-import { checkModelRefs, requireProvider } from './model-refs';
+import { checkCallbackUrl, checkModelRefs, requireProvider } from './model-refs';
 
 /**
  * Run intake shared by POST /v1/runs, the batch endpoint and /v1/execute:
@@ -32,6 +32,7 @@ export function prepareRun(ctx: RequestContext, request: RunRequest, idempotency
     request,
     limits: effectiveLimits(request.limits, max),
     idempotencyKey,
+    callbackUrl: request.callbackUrl,
     requestHash: sha256(JSON.stringify(request)),
     createdAt: now,
     updatedAt: now,
@@ -56,6 +57,7 @@ const AVAILABLE_KINDS: RunKind[] = ['code', 'autorun', 'agent', 'compare', 'cons
 const MODEL_KINDS: readonly RunKind[] = ['autorun', 'agent', 'compare', 'consensus', 'evaluation'];
 
 function checkModels(ctx: RequestContext, request: RunRequest): void {
+  checkCallbackUrl(ctx.deps.config, request.callbackUrl);
   if (MODEL_KINDS.includes(request.kind)) requireProvider(ctx.deps.config, [request.models ? 'models' : 'model']);
   checkModelRefs(ctx.deps.config, [
     ...(request.models ?? []).map((m, i) => ({ ref: m, path: ['models', i] })),

@@ -1,6 +1,9 @@
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
+import type { BlockList } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { parseAllowList } from './webhooks/target';
 import { parseLlmConfig, type LlmConfig } from '../llm/config';
 
 /**
@@ -37,6 +40,9 @@ const quotasSchema = z.preprocess(
   })),
 );
 export type Quota = z.infer<typeof quotaSchema>;
+
+/** The sandbox image this code speaks to (docker/sandbox/build-offline.sh builds it under this tag). */
+export const DEFAULT_SANDBOX_IMAGE = 'paddock-sandbox:v4';
 
 export const configSchema = z.object({
   /** Which parts this process runs: the API, the worker, or both. */
@@ -75,8 +81,8 @@ export const configSchema = z.object({
   ORPHAN_RUN_AGE_MS: int(60_000),
   /** First SIGTERM: in-flight runs get this long to finish before they are aborted and left for retry. */
   SHUTDOWN_GRACE_MS: int(10_000),
-  /** The sandbox image; v2 carries the agent protocol (docker/sandbox). */
-  SANDBOX_IMAGE: z.string().default('paddock-sandbox:v4'),
+  /** The sandbox image (docker/sandbox); its agent protocol version must match sandbox/protocol.ts. */
+  SANDBOX_IMAGE: z.string().default(DEFAULT_SANDBOX_IMAGE),
   DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
   /** Optional OCI runtime for sandboxes, e.g. runsc (gVisor). */
   SANDBOX_RUNTIME: optionalString,
@@ -128,6 +134,16 @@ export const configSchema = z.object({
   PULL_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(5),
   /** First pause before a stream restart; doubles each time, at most 30 s. */
   PULL_RETRY_BASE_MS: int(1_000),
+  /**
+   * Standard Webhooks secret (`whsec_` + base64) that signs callbacks. Unset: derived
+   * from JWT_SECRET (printed by `npm start`), so every node of one system signs alike.
+   */
+  WEBHOOK_SECRET: optionalString.refine((s) => s === undefined || /^whsec_[A-Za-z0-9+/=]{24,}$/.test(s), { message: 'must be whsec_ followed by base64 (at least 18 bytes)' }),
+  /** Comma-separated CIDRs a callbackUrl may target although loopback/private/link-local (e.g. 10.0.0.0/8). */
+  WEBHOOK_ALLOW: optionalString,
+  /** Delivery attempts per callback (exponential backoff from 1 s) before it is given up. */
+  WEBHOOK_ATTEMPTS: int(8),
+  WEBHOOK_TIMEOUT_MS: int(5_000),
   /** Per-role submission quotas (JSON): answered 429 rate_limited with Retry-After. */
   QUOTAS: quotasSchema,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -141,6 +157,7 @@ export interface Config extends RawConfig {
   JWT_SECRET: string;
   /** Parsed LLM_PROVIDERS / LLM_FALLBACK, API keys resolved from their variables (held as Secret). */
   llm: LlmConfig;
+  webhooks: { secret: string; allow: BlockList };
 }
 
 export { ConfigError };
@@ -154,9 +171,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const raw = parsed.data;
   const llm = parseLlmConfig(env);
+  const webhooks = (jwt: string) => ({ secret: raw.WEBHOOK_SECRET ?? derivedWebhookSecret(jwt), allow: allowList(raw.WEBHOOK_ALLOW) });
   if (raw.JWT_SECRET !== undefined) {
     if (Buffer.byteLength(raw.JWT_SECRET) < 32) throw new ConfigError('JWT_SECRET: must be at least 32 bytes');
-    return { ...raw, JWT_SECRET: raw.JWT_SECRET, devSecret: false, llm };
+    return { ...raw, JWT_SECRET: raw.JWT_SECRET, devSecret: false, llm, webhooks: webhooks(raw.JWT_SECRET) };
   }
   let secret: string;
   try {
@@ -164,7 +182,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch (err) {
     throw new ConfigError(`DATA_DIR=${raw.DATA_DIR}: cannot keep the development JWT secret there (${(err as Error).message}); set DATA_DIR to a writable folder, or set JWT_SECRET`);
   }
-  return { ...raw, JWT_SECRET: secret, devSecret: true, llm };
+  return { ...raw, JWT_SECRET: secret, devSecret: true, llm, webhooks: webhooks(secret) };
+}
+
+function derivedWebhookSecret(jwtSecret: string): string {
+  return `whsec_${createHmac('sha256', jwtSecret).update('paddock webhook signing').digest('base64')}`;
+}
+
+function allowList(spec: string | undefined): BlockList {
+  try {
+    return parseAllowList(spec);
+  } catch (err) {
+    throw new ConfigError(`WEBHOOK_ALLOW: ${(err as Error).message}`);
+  }
 }
 
 /** Creates the development secret once and reuses it, so tokens survive restarts. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { JobDoc } from './jobs/model';
 import { prioritySchema } from './jobs/priority';
+import { callbackUrlSchema } from './webhooks/target';
 
 /**
  * The experiment model shared by the API (producer) and the workers (consumer):
@@ -66,6 +67,8 @@ export const experimentRequestSchema = z
     metadata: z.record(z.string(), z.unknown()).optional(),
     /** As for runs: critical · high · medium (default) · low. */
     priority: prioritySchema.optional(),
+    /** As for runs: the terminal state is POSTed here, signed. */
+    callbackUrl: callbackUrlSchema.optional(),
   })
   .strict()
   .superRefine((body, ctx) => {

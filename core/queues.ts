@@ -17,7 +17,16 @@ export const QUEUES: Record<JobName, string> = {
 
 export type JobQueue = Queue<JobData, JobOutcome, JobName>;
 
+/** A webhook delivery: which job's terminal state to send. */
+export interface WebhookJobData {
+  job: JobName;
+  id: string;
+}
+export const WEBHOOK_QUEUE = 'webhooks';
+
 export interface Queues {
+  /** Webhook deliveries, retried with backoff (WEBHOOK_ATTEMPTS). */
+  webhooks: Queue<WebhookJobData>;
   /** Owners' queued positions, shared by every producer (fair shares within a priority class). */
   fair: FairShares;
   runs: JobQueue;
@@ -29,7 +38,7 @@ export interface Queues {
 }
 
 /** Opens the producer side on its own connection (closed with the queues). */
-export function openQueues(connection: Redis, prefix: string, attempts: number): Queues {
+export function openQueues(connection: Redis, prefix: string, attempts: number, webhookAttempts = 8): Queues {
   const defaultJobOptions: JobsOptions = {
     attempts,
     backoff: { type: 'exponential', delay: 1000 },
@@ -38,17 +47,23 @@ export function openQueues(connection: Redis, prefix: string, attempts: number):
   };
   const open = (name: JobName): JobQueue => new Queue<JobData, JobOutcome, JobName>(QUEUES[name], { connection, prefix, defaultJobOptions });
   const byName: Record<JobName, JobQueue> = { run: open('run'), experiment: open('experiment'), pull: open('pull') };
+  const webhooks = new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: { attempts: webhookAttempts, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } },
+  });
   const all = Object.values(byName);
   let closing: Promise<void> | undefined;
   return {
     fair: new FairShares(connection, prefix),
+    webhooks,
     runs: byName.run,
     experiments: byName.experiment,
     pulls: byName.pull,
     of: (name) => byName[name],
     all: () => all,
     close() {
-      closing ??= Promise.all(all.map((q) => q.close()))
+      closing ??= Promise.all([...all, webhooks].map((q) => q.close()))
         .then(() => undefined)
         .finally(() => connection.quit().catch(() => connection.disconnect()));
       return closing;

@@ -4,6 +4,7 @@ import { planFiles } from '../sandbox/protocol';
 import { LANGUAGES, LIMIT_MINIMA, type ExecResult, type Language, type SandboxFile, type SandboxLimits } from '../sandbox/types';
 import type { JobDoc, JobState as RunState } from './jobs/model';
 import { prioritySchema } from './jobs/priority';
+import { callbackUrlSchema } from './webhooks/target';
 import { testCaseSchema, type TestResult } from './testing';
 
 /** The run model shared by the API (producer) and the workers (consumer). */
@@ -91,6 +92,8 @@ export const runRequestSchema = z
       .optional(),
     /** critical · high · medium (default) · low: strict classes, owners take turns within one (core/jobs/priority.ts). */
     priority: prioritySchema.optional(),
+    /** POSTed the terminal state, signed (Standard Webhooks); see README "Webhooks". */
+    callbackUrl: callbackUrlSchema.optional(),
   })
   .strict()
   .superRefine((body, ctx) => {

@@ -27,7 +27,7 @@ import type { ExecRequest, ExecResult, Sandbox, SandboxFile, SandboxLimits, Verd
 import { LIMIT_MINIMA } from './types';
 
 export interface SandboxOptions {
-  /** Image with the agent, e.g. 'paddock-sandbox:v3' (docker/sandbox). Never pulled. */
+  /** Image with the agent, e.g. 'paddock-sandbox:v4' (docker/sandbox). Never pulled. */
   image: string;
   /** Docker Engine socket, e.g. '/var/run/docker.sock'. */
   socketPath: string;

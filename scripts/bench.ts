@@ -32,6 +32,7 @@ import { createDockerClient } from '../sandbox/docker';
 import { Demuxer } from '../sandbox/output';
 import { buildContainerSpec, LABEL_SCOPE } from '../sandbox/spec';
 import type { Language, SandboxLimits } from '../sandbox/types';
+import { DEFAULT_SANDBOX_IMAGE } from '../core/config';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,7 +53,7 @@ const MAX_RUNS = Number(args['max-runs']);
 const PACE_MS = Number(args.pace);
 
 const ROOT = path.resolve(__dirname, '..');
-const IMAGE = 'paddock-sandbox:v4';
+const IMAGE = DEFAULT_SANDBOX_IMAGE;
 const SOCKET = '/var/run/docker.sock';
 const SECRET = randomBytes(48).toString('base64url');
 const SCOPE = `bench-${randomBytes(4).toString('hex')}`;

@@ -102,7 +102,7 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
     closer.add('llm', () => llm.close());
     const queueConnection = redis.duplicate({ maxRetriesPerRequest: null });
     logConnectionErrors(queueConnection, log, 'queue redis');
-    const queues = openQueues(queueConnection, config.QUEUE_PREFIX, config.JOB_ATTEMPTS);
+    const queues = openQueues(queueConnection, config.QUEUE_PREFIX, config.JOB_ATTEMPTS, config.WEBHOOK_ATTEMPTS);
     closer.add('queues', () => queues.close());
 
     if (config.PADDOCK_ROLE !== 'api') {

@@ -18,6 +18,7 @@ import { consume, type JobHandler } from './lifecycle';
 import { pullHandler } from './pulls';
 import { reconcileAll } from './reconcile';
 import { runHandler } from './runs';
+import { startWebhookDelivery } from './webhooks';
 
 export interface WorkerDeps {
   config: Config;
@@ -110,8 +111,8 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     ];
     const connection = redis.duplicate({ maxRetriesPerRequest: null });
     closer.add('worker redis', async () => void (await connection.quit()));
-    const lifecycle = { config, log, store: deps.store, events: deps.events, cancels, fair: deps.queues.fair, connection, reconcile: reconcileDeps };
-    const workers = handlers.map((h) => consume(h as unknown as JobHandler, lifecycle));
+    const lifecycle = { config, log, store: deps.store, events: deps.events, cancels, queues: deps.queues, connection, reconcile: reconcileDeps };
+    const workers = [...handlers.map((h) => consume(h as unknown as JobHandler, lifecycle)), startWebhookDelivery({ config, log, store: deps.store, connection })];
 
     let graceTimer: NodeJS.Timeout | undefined;
     const abort = () => cancels.abortAll('shutdown');

@@ -7,9 +7,9 @@ import { classifyFailure } from '../core/jobs/errors';
 import { finalizeJob } from '../core/jobs/finalize';
 import type { JobKind } from '../core/jobs/kinds';
 import type { JobData, JobDoc, JobOutcome } from '../core/jobs/model';
-import type { FairShares } from '../core/jobs/priority';
 import type { Logger } from '../core/logger';
-import { QUEUES } from '../core/queues';
+import { QUEUES, type Queues } from '../core/queues';
+import { webhookOnEnd } from '../core/webhooks/notify';
 import type { Store } from '../core/store';
 import type { CancelRegistry } from './cancel-registry';
 import { reconcileJob } from './reconcile';
@@ -44,7 +44,7 @@ export interface LifecycleDeps {
   store: Store;
   events: EventLog;
   cancels: CancelRegistry;
-  fair: FairShares;
+  queues: Queues;
 }
 
 /** The worker is shutting down: the job goes back to the queue without spending an attempt. */
@@ -63,13 +63,14 @@ export class ShutdownAbort extends Error {
  */
 export async function processJob<D extends JobDoc>(handler: JobHandler<D>, id: string, ctx: JobContext, deps: LifecycleDeps): Promise<Finale | null> {
   const docs = handler.kind.docs(deps.store);
-  const end = (finale: Finale) => finalizeJob(deps.events, docs, id, finale);
+  const kind = handler.kind as unknown as JobKind;
   const interrupted = await deps.events.finale(id);
-  if (interrupted) return end(interrupted);
+  if (interrupted) return finalizeJob(deps.events, docs, id, interrupted, webhookOnEnd(deps.queues, kind, await docs.get(id)));
   const doc = await docs.claim(id);
   if (!doc) return null; // gone, or already terminal
+  const end = (finale: Finale) => finalizeJob(deps.events, docs, id, finale, webhookOnEnd(deps.queues, kind, doc));
   // No longer queued: its owner's later jobs move up (fair shares, core/jobs/priority.ts).
-  await deps.fair.leave(QUEUES[handler.kind.name], handler.kind.jobData(doc).owner, id);
+  await deps.queues.fair.leave(QUEUES[handler.kind.name], handler.kind.jobData(doc).owner, id);
   if (doc.cancelRequested || ctx.signal.reason === 'cancelled') return end({ status: 'cancelled' });
 
   const emitter = new JobEmitter(deps.events, id, ctx.log);

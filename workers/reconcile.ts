@@ -4,6 +4,7 @@ import type { JobKind } from '../core/jobs/kinds';
 import type { JobDoc } from '../core/jobs/model';
 import type { Logger } from '../core/logger';
 import { enqueue, type Queues } from '../core/queues';
+import { webhookOnEnd } from '../core/webhooks/notify';
 import type { Store } from '../core/store';
 
 export interface ReconcileDeps {
@@ -34,7 +35,7 @@ export async function reconcileJob(kind: JobKind, id: string, deps: ReconcileDep
   if (!doc || doc.status !== 'queued' && doc.status !== 'running') return 'ok';
   const finale = await deps.events.finale(id);
   if (finale) {
-    await finalizeJob(deps.events, docs, id, finale);
+    await finalizeJob(deps.events, docs, id, finale, webhookOnEnd(deps.queues, kind, doc));
     return 'closed';
   }
   const job = await deps.queues.of(kind.name).getJob(id);
@@ -47,7 +48,7 @@ export async function reconcileJob(kind: JobKind, id: string, deps: ReconcileDep
       error: stalled
         ? { code: 'worker_lost', message: `the workers running this ${kind.noun} stopped ${doc.attempts} times (killed, crashed or unresponsive); gave up (${reason})` }
         : { code: 'attempts_exhausted', message: `every attempt failed; the last: ${reason}` },
-    });
+    }, webhookOnEnd(deps.queues, kind, doc));
     deps.log.warn({ id, reason }, `ended a ${kind.noun} that its queue gave up on`);
     return 'closed';
   }
@@ -55,7 +56,7 @@ export async function reconcileJob(kind: JobKind, id: string, deps: ReconcileDep
     await finalizeJob(deps.events, docs, id, {
       status: 'error',
       error: { code: 'worker_lost', message: `claimed ${doc.attempts} times without ending, and its queue entry is gone` },
-    });
+    }, webhookOnEnd(deps.queues, kind, doc));
     return 'closed';
   }
   await enqueue(deps.queues, kind.name, [kind.jobData(doc)]);

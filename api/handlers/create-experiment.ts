@@ -3,7 +3,7 @@ import { newId } from '../../core/ids';
 import { EXPERIMENT_JOB } from '../../core/jobs/kinds';
 import { admitJobs } from '../../core/jobs/accept';
 import type { Handler, RequestContext } from '../context';
-import { checkModelRefs, requireProvider } from '../model-refs';
+import { checkCallbackUrl, checkModelRefs, requireProvider } from '../model-refs';
 import { presentExperiment } from '../present-jobs';
 
 /** POST /v1/experiments → 202 {id, status, links, …}: queued; a worker runs the conversation. */
@@ -22,6 +22,7 @@ export const createExperiment: Handler = async (ctx) => {
     createdAt: now,
     updatedAt: now,
     attempts: 0,
+    callbackUrl: request.callbackUrl,
     iterations: [],
     totals: emptyTotals(),
   };
@@ -32,6 +33,7 @@ export const createExperiment: Handler = async (ctx) => {
 
 function checkModels(ctx: RequestContext, request: ExperimentRequest): void {
   requireProvider(ctx.deps.config, ['agents', 0, 'model']);
+  checkCallbackUrl(ctx.deps.config, request.callbackUrl);
   checkModelRefs(ctx.deps.config, [
     ...request.agents.map((a, i) => ({ ref: a.model, path: ['agents', i, 'model'] })),
     ...(request.selectorModel ? [{ ref: request.selectorModel, path: ['selectorModel'] }] : []),

@@ -2,6 +2,9 @@ import type { EventLog, Finale } from '../events';
 import type { JobCollection } from '../store/job-collection';
 import type { JobDoc } from './model';
 
+/** Runs after the finale is recorded and before the document turns terminal (webhooks queue their delivery here). */
+export type EndHook = (finale: Finale) => Promise<void>;
+
 /**
  * Ends a job exactly once, from any process (a worker finishing it, an API node
  * cancelling a queued one, a reconciler closing one the queue gave up on):
@@ -14,10 +17,12 @@ export async function finalizeJob(
   docs: Pick<JobCollection<JobDoc>, 'finish'>,
   id: string,
   finale: Finale,
+  onEnd?: EndHook,
 ): Promise<Finale> {
   await events.finish(id, finale);
   const winner = (await events.finale(id)) ?? finale;
   await events.sync(id);
+  if (onEnd) await onEnd(winner);
   await docs.finish(id, winner.status, { result: winner.result, error: winner.error });
   return winner;
 }

@@ -1,3 +1,5 @@
+import type { PriorityClass } from './priority';
+
 /**
  * What every kind of job has in common: runs, experiments and model pulls (and
  * whatever kind comes next) share one lifecycle over one document shape.
@@ -29,9 +31,9 @@ export interface JobDoc {
   startedAt?: Date;
   finishedAt?: Date;
   error?: JobFailure;
+  /** Where the terminal state is POSTed (a signed webhook), when the request gave one. */
+  callbackUrl?: string;
 }
-
-import type { PriorityClass } from './priority';
 
 /** The names jobs go by in their queues and in job data. */
 export const JOB_NAMES = ['run', 'experiment', 'pull'] as const;

@@ -6,6 +6,7 @@ import { ExperimentStore } from './experiments';
 import { MessageStore } from './experiment-messages';
 import { PullStore } from './pulls';
 import { AgentStore } from './agents';
+import { WebhookDeliveryStore } from './webhook-deliveries';
 
 /** The MongoDB store: the durable truth for runs and their events. */
 export interface Store {
@@ -19,6 +20,8 @@ export interface Store {
   pulls: PullStore;
   /** Saved agents (core/agents.ts). */
   agents: AgentStore;
+  /** Webhook delivery attempts, per job. */
+  deliveries: WebhookDeliveryStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -35,8 +38,9 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
     const messages = new MessageStore(db);
     const pulls = new PullStore(db);
     const agents = new AgentStore(db);
+    const deliveries = new WebhookDeliveryStore(db);
     await Promise.all([runs.ensureIndexes(), events.ensureIndexes(), artifacts.ensureIndexes()]);
-    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes(), agents.ensureIndexes()]);
+    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes(), agents.ensureIndexes(), deliveries.ensureIndexes()]);
     let closing: Promise<void> | undefined;
     return {
       db,
@@ -47,6 +51,7 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
       messages,
       pulls,
       agents,
+      deliveries,
       async ping() {
         await db.command({ ping: 1 });
       },

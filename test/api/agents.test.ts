@@ -113,6 +113,8 @@ it("auto-runs with the agent's setup and with overrides, lists its runs, and kee
   const chat1 = fakes.openai.requests.filter((r) => r.op === 'chat')[0]!;
   expect(chat1.model).toBe('coder');
   expect(JSON.stringify(chat1.body.messages)).toContain('Write square(x).');
+  // The agent's system prompt reaches the model, after autorun's own instructions.
+  expect(chat1.body.messages[0].content).toContain(AGENT.systemPrompt);
 
   // The body's prompt and tests win over the agent's.
   const cube = [{ name: 'cube', code: 'assert cube(2) == 8' }];

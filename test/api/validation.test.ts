@@ -125,8 +125,8 @@ async function jobCount(sys: TestSystem): Promise<number> {
   const conn = new Redis(sys.system.redisUrl);
   const q = new Queue('runs', { connection: conn, prefix: sys.config.QUEUE_PREFIX });
   try {
-    const counts = await q.getJobCounts('waiting');
-    return counts.waiting ?? 0;
+    const counts = await q.getJobCounts('waiting', 'prioritized');
+    return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
   } finally {
     await q.close();
     await conn.quit();

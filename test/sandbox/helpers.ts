@@ -1,5 +1,6 @@
 /** Shared by the sandbox suites: real Docker, a unique owner per suite, leak checks. */
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_SANDBOX_IMAGE } from '../../core/config';
 import { silentLogger } from '../../core/logger';
 import { createSandbox, type PooledSandbox, type SandboxEvent, type SandboxOptions } from '../../sandbox';
 import { createDockerClient } from '../../sandbox/docker';
@@ -8,7 +9,7 @@ import type { ExecResult, SandboxLimits } from '../../sandbox/types';
 import type { FixtureExpectation } from '../fixtures/hostile';
 
 export const SOCKET = '/var/run/docker.sock';
-export const IMAGE = 'paddock-sandbox:v3';
+export const IMAGE = DEFAULT_SANDBOX_IMAGE;
 
 export const docker = createDockerClient(SOCKET);
 

@@ -25,6 +25,8 @@ export function generationMessages(opts: {
   /** The model writes the tests (none were given and no earlier attempt wrote any). */
   needTests: boolean;
   prior?: PriorAttempt;
+  /** The caller's own instructions (a saved agent's system prompt, or the run's `system`): they follow Paddock's. */
+  system?: string;
 }): ChatMessage[] {
   const lang = opts.language;
   const example =
@@ -37,7 +39,7 @@ export function generationMessages(opts: {
   const system =
     `You write ${lang} code that solves the user's task. Reply with the complete program in ONE fenced code block tagged \`\`\`${lang}.${testsPart} ` +
     'Define functions at the top level; put any script entry point behind a main guard. Do not add other code blocks (no usage examples).';
-  const messages: ChatMessage[] = [{ role: 'system', content: system }];
+  const messages: ChatMessage[] = [{ role: 'system', content: opts.system ? `${system}\n\n${opts.system}` : system }];
   let user = `Task:\n${opts.task}`;
   if (opts.givenTests) user += `\n\nYour code must pass these tests:\n${JSON.stringify(opts.givenTests, null, 2)}`;
   messages.push({ role: 'user', content: user });

@@ -100,7 +100,7 @@ async function generate(
   const needTests = knownTests === undefined;
   const res = await ctx.llm.chat({
     model: opts.model,
-    messages: generationMessages({ language: language(run), task: req.prompt ?? '', givenTests: req.tests, needTests, prior }),
+    messages: generationMessages({ language: language(run), task: req.prompt ?? '', givenTests: req.tests, needTests, prior, system: req.system }),
     temperature: req.temperature,
     maxOutputTokens: req.maxOutputTokens,
     signal: ctx.signal,
