@@ -15,6 +15,8 @@ export interface ChainResult<T> {
   value: T;
   step: PlanStep;
   attempts: Attempt[];
+  /** Time spent on the step that answered (its retries, waits for slots and the answer itself). */
+  stepMs: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function runChain<T>(
     }
     const probe = decision === 'probe';
     const counter = { requests: 0 };
+    const stepStarted = Date.now();
     try {
       // A half-open probe is one request: hammering a recovering provider with retries defeats the cool-down.
       const maxAttempts = probe ? 1 : (opts.maxAttempts ?? rt.cfg.retry.maxAttempts);
@@ -55,7 +58,7 @@ export async function runChain<T>(
       attempts.push({ provider: step.provider, model: step.model, outcome: 'ok', requests: counter.requests });
       // Writing only when there is something to reset keeps the healthy path at one Redis call.
       if (probe || failures !== 0) await guard(ctx, rt, 'recording a success', () => rt.breaker.success());
-      return { value, step, attempts };
+      return { value, step, attempts, stepMs: Date.now() - stepStarted };
     } catch (err) {
       if (isAbortError(err) || !(err instanceof ProviderError)) {
         if (probe) await guard(ctx, rt, 'returning a probe', () => rt.breaker.releaseProbe());

@@ -5,8 +5,8 @@ import { Secret } from './secret';
 
 /**
  * LLM provider configuration: `LLM_PROVIDERS` (a JSON list inline, or the path of
- * a JSON file holding that list) and `LLM_FALLBACK` (comma-separated provider
- * names). `parseLlmConfig(env)` is the only code in llm/ that reads the
+ * a JSON file holding that list), `LLM_FALLBACK` (comma-separated provider
+ * names) and `LLM_BALANCE` (balanced models, JSON). `parseLlmConfig(env)` is the only code in llm/ that reads the
  * environment; see docs/llm-providers.md for an example.
  */
 
@@ -130,10 +130,43 @@ export interface LlmConfig {
   providers: ProviderConfig[];
   /** Provider names tried, in order, after the requested one. */
   fallback: string[];
+  /** LLM_BALANCE: balanced models by alias, addressed as `balance/<alias>`. Absent when LLM_BALANCE is unset. */
+  balance?: Record<string, BalanceGroup>;
+}
+
+export const balanceStrategies = ['round_robin', 'least_latency'] as const;
+export type BalanceStrategy = (typeof balanceStrategies)[number];
+
+/** The provider prefix of balanced models: `balance/<alias>`. Reserved as a provider name while LLM_BALANCE is set. */
+export const BALANCE_PREFIX = 'balance';
+
+export interface BalanceTarget {
+  provider: string;
+  model: string;
+}
+
+export interface BalanceGroup {
+  alias: string;
+  strategy: BalanceStrategy;
+  /** In configuration order; each call reorders them (llm/balance.ts). */
+  targets: BalanceTarget[];
 }
 
 /**
- * Parses LLM_PROVIDERS and LLM_FALLBACK. Throws ConfigError listing every problem
+ * LLM_BALANCE: `{"<alias>": {"strategy": "round_robin" | "least_latency", "targets": ["provider/model", …]}}`.
+ * An alias follows the provider-name rules; a target names a configured provider and a model
+ * (one of its `models` when it lists any); a target appears once per alias.
+ */
+export const llmBalanceSchema = z.record(
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'an alias: letters, digits, _ . - only (no /)'),
+  z.strictObject({
+    strategy: z.enum(balanceStrategies),
+    targets: z.array(z.string().min(1)).min(1),
+  }),
+);
+
+/**
+ * Parses LLM_PROVIDERS, LLM_FALLBACK and LLM_BALANCE. Throws ConfigError listing every problem
  * as `LLM_PROVIDERS[1].type: ...`. Unset LLM_PROVIDERS means no providers.
  */
 export function parseLlmConfig(
@@ -164,8 +197,41 @@ export function parseLlmConfig(
     if (!names.has(name)) problems.push(`  LLM_FALLBACK[${i}]: unknown provider "${name}" (configured: ${[...names].join(', ') || 'none'})`);
   });
   if (new Set(fallback).size !== fallback.length) problems.push('  LLM_FALLBACK: lists a provider twice');
+  const balance = parseBalance(env.LLM_BALANCE, providers, problems);
   if (problems.length > 0) throw new ConfigError(`invalid LLM configuration:\n${problems.join('\n')}`);
-  return { providers, fallback };
+  return { providers, fallback, ...(balance ? { balance } : {}) };
+}
+
+/** LLM_BALANCE → groups by alias; problems are appended as `LLM_BALANCE.<alias>.targets[i]: …`. */
+function parseBalance(value: string | undefined, providers: ProviderConfig[], problems: string[]): Record<string, BalanceGroup> | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  const parsed = llmBalanceSchema.safeParse(parseJson(text, 'LLM_BALANCE'));
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map((i) => `  ${formatPath(['LLM_BALANCE', ...i.path])}: ${i.message}`));
+    return undefined;
+  }
+  const clash = providers.findIndex((p) => p.name === BALANCE_PREFIX);
+  if (clash >= 0) problems.push(`  LLM_PROVIDERS[${clash}].name: "${BALANCE_PREFIX}" is reserved while LLM_BALANCE is set (balanced models are ${BALANCE_PREFIX}/<alias>)`);
+  const byName = new Map(providers.map((p) => [p.name, p]));
+  const groups: Record<string, BalanceGroup> = {};
+  for (const [alias, g] of Object.entries(parsed.data)) {
+    const targets: BalanceTarget[] = [];
+    g.targets.forEach((ref, i) => {
+      const where = `  LLM_BALANCE.${alias}.targets[${i}]`;
+      const slash = ref.indexOf('/');
+      const provider = slash < 0 ? ref : ref.slice(0, slash);
+      const model = slash < 0 ? '' : ref.slice(slash + 1);
+      const p = byName.get(provider);
+      if (!p) return void problems.push(`${where}: unknown provider "${provider}" (configured: ${[...byName.keys()].join(', ') || 'none'})`);
+      if (!model) return void problems.push(`${where}: "${ref}" names no model (write provider/model)`);
+      if (p.models.length > 0 && !p.models.includes(model)) return void problems.push(`${where}: model "${model}" is not in the models of provider "${provider}"`);
+      if (targets.some((t) => t.provider === provider && t.model === model)) return void problems.push(`${where}: "${ref}" is listed twice`);
+      targets.push({ provider, model });
+    });
+    groups[alias] = { alias, strategy: g.strategy, targets };
+  }
+  return groups;
 }
 
 function readProvidersJson(value: string | undefined, readFile: (path: string, encoding: 'utf8') => string): unknown {

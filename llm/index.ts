@@ -4,8 +4,9 @@
  */
 export { createLlm, type CreateLlmOptions } from './router';
 export {
-  parseLlmConfig, llmProvidersSchema, providerSchema, priceSchema, capabilitiesOf, providerTypes, capabilities,
-  type LlmConfig, type ProviderConfig, type ProviderSettings, type Price,
+  parseLlmConfig, llmProvidersSchema, providerSchema, priceSchema, llmBalanceSchema, capabilitiesOf, providerTypes, capabilities,
+  balanceStrategies, BALANCE_PREFIX,
+  type LlmConfig, type ProviderConfig, type ProviderSettings, type Price, type BalanceGroup, type BalanceTarget, type BalanceStrategy,
 } from './config';
 export { ProviderError, LlmAbortError, isAbortError, type ProviderErrorKind } from './errors';
 export { Secret } from './secret';

@@ -3,12 +3,13 @@ import { NotFoundError, ValidationError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
 import { attemptSignal } from './abort';
 import type { AttemptState, CallContext, ProviderRuntime } from './attempt';
-import { runChain, type ChainOptions } from './chain';
+import { createBalancer } from './balance';
+import { runChain, type ChainOptions, type ChainResult } from './chain';
 import { CircuitBreaker } from './circuit';
 import { capabilitiesOf, type Capability, type LlmConfig } from './config';
 import { costUsd } from './cost';
 import { isAbortError, ProviderError } from './errors';
-import { pickModel, planCall } from './plan';
+import { parseModelRef, pickModel, planCall, type PlanStep } from './plan';
 import { createAdapter } from './providers';
 import { hasImages } from './providers/messages';
 import { RedisRateLimiter } from './rate-limit';
@@ -71,6 +72,19 @@ export function createLlm(opts: CreateLlmOptions): Llm {
     }),
   );
 
+  const balancer = createBalancer({ config, redis, prefix, log });
+
+  /** The plan of a call; a balanced model's targets come in the order the balancer picks for this call. */
+  async function plan(requested: string | undefined, needs: Capability[], allowFallback: boolean): Promise<PlanStep[]> {
+    const group = requested === undefined ? undefined : parseModelRef(requested, config).balance;
+    return planCall(config, requested, needs, allowFallback, group ? await balancer.order(group) : undefined);
+  }
+
+  /** Feeds least-latency balancing with the answering step's time. */
+  async function noteSuccess(result: ChainResult<unknown>): Promise<void> {
+    await balancer.recordSuccess({ provider: result.step.provider, model: result.step.model }, result.stepMs);
+  }
+
   const context = (signal?: AbortSignal): CallContext => ({
     signal, closing: closing.signal, log, acquireTimeoutMs: opts.acquireTimeoutMs ?? 60_000, random: opts.random ?? Math.random,
   });
@@ -85,13 +99,15 @@ export function createLlm(opts: CreateLlmOptions): Llm {
   async function chat(req: ChatRequest, chainOpts: ChainOptions = {}): Promise<ChatResult> {
     const started = Date.now();
     const needs: Capability[] = hasImages(req.messages) ? ['chat', 'vision'] : ['chat'];
-    const plan = planCall(config, await resolveAuto(req.model, needs[0]!), needs, req.fallback ?? true);
+    const steps = await plan(await resolveAuto(req.model, needs[0]!), needs, req.fallback ?? true);
     const ctx = context(req.signal);
-    const { value, step, attempts } = await runChain(plan, runtimes, ctx, chainOpts, (rt, model, signal, state) =>
+    const result = await runChain(steps, runtimes, ctx, chainOpts, (rt, model, signal, state) =>
       rt.adapter.chat({
         model, messages: req.messages, temperature: req.temperature, maxOutputTokens: req.maxOutputTokens, signal,
         onDelta: req.onDelta ? deltaSink(req.onDelta, state, log) : undefined,
       }));
+    await noteSuccess(result);
+    const { value, step, attempts } = result;
     const cost = costUsd(runtimes.get(step.provider)!.cfg.prices?.[step.model], value.usage);
     return {
       text: value.text, usage: value.usage, ...(cost !== undefined ? { costUsd: cost } : {}),
@@ -102,9 +118,11 @@ export function createLlm(opts: CreateLlmOptions): Llm {
   async function embed(req: EmbedRequest): Promise<EmbedResult> {
     const started = Date.now();
     if (req.values.length === 0) throw new ValidationError('embed: values must not be empty');
-    const plan = planCall(config, await resolveAuto(req.model, 'embeddings'), ['embeddings'], req.fallback ?? true);
-    const { value, step, attempts } = await runChain(plan, runtimes, context(req.signal), {}, (rt, model, signal) =>
+    const steps = await plan(await resolveAuto(req.model, 'embeddings'), ['embeddings'], req.fallback ?? true);
+    const result = await runChain(steps, runtimes, context(req.signal), {}, (rt, model, signal) =>
       rt.adapter.embed({ model, values: req.values, signal }));
+    await noteSuccess(result);
+    const { value, step, attempts } = result;
     const cost = costUsd(runtimes.get(step.provider)!.cfg.prices?.[step.model], value.usage);
     return {
       embeddings: value.embeddings, usage: value.usage, ...(cost !== undefined ? { costUsd: cost } : {}),
