@@ -12,7 +12,9 @@ import { createRun } from './handlers/create-run';
 import { execute, executeBody } from './handlers/execute';
 import { getRun } from './handlers/get-run';
 import { health, ready } from './handlers/health';
-import { availableModels, listIntegrations, testIntegration, testIntegrationBody } from './handlers/integrations';
+import {
+  availableModels, integrationTests, integrationTestsQuery, listIntegrations, testAllBody, testAllIntegrations, testIntegration, testIntegrationBody,
+} from './handlers/integrations';
 import { listRuns, listRunsQuery } from './handlers/list-runs';
 import { runLogs, runLogsQuery } from './handlers/run-logs';
 import { cancelPull } from './handlers/cancel-pull';
@@ -72,6 +74,8 @@ export const routes: Route[] = [
   { method: 'get', path: '/v1/runs/:id/webhooks', access: 'user', handler: listDeliveries(RUN_JOB), summary: 'Webhook deliveries of the run' },
   { method: 'get', path: '/v1/integrations', access: 'user', handler: listIntegrations, summary: 'List LLM providers with health' },
   { method: 'post', path: '/v1/integrations/test', access: 'user', handler: testIntegration, body: testIntegrationBody, summary: 'Send one short chat through one provider' },
+  { method: 'post', path: '/v1/integrations/test-all', access: 'user', handler: testAllIntegrations, body: testAllBody, summary: 'Test every provider at once' },
+  { method: 'get', path: '/v1/integrations/:id/tests', access: 'user', handler: integrationTests, query: integrationTestsQuery, summary: "An integration's test history with a latency summary" },
   { method: 'get', path: '/v1/models/available', access: 'user', handler: availableModels, summary: 'List configured models across providers' },
   { method: 'post', path: '/v1/execute', access: 'user', handler: execute, body: executeBody, summary: 'Execute by intent (chat, summary, embeddings, code run)' },
   // Experiments (multi-agent conversations).

@@ -7,6 +7,7 @@ import { MessageStore } from './experiment-messages';
 import { PullStore } from './pulls';
 import { AgentStore } from './agents';
 import { WebhookDeliveryStore } from './webhook-deliveries';
+import { IntegrationTestStore } from './integration-tests';
 
 /** The MongoDB store: the durable truth for runs and their events. */
 export interface Store {
@@ -22,6 +23,8 @@ export interface Store {
   agents: AgentStore;
   /** Webhook delivery attempts, per job. */
   deliveries: WebhookDeliveryStore;
+  /** LLM integration test history. */
+  integrationTests: IntegrationTestStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -39,8 +42,9 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
     const pulls = new PullStore(db);
     const agents = new AgentStore(db);
     const deliveries = new WebhookDeliveryStore(db);
+    const integrationTests = new IntegrationTestStore(db);
     await Promise.all([runs.ensureIndexes(), events.ensureIndexes(), artifacts.ensureIndexes()]);
-    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes(), agents.ensureIndexes(), deliveries.ensureIndexes()]);
+    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes(), agents.ensureIndexes(), deliveries.ensureIndexes(), integrationTests.ensureIndexes()]);
     let closing: Promise<void> | undefined;
     return {
       db,
@@ -52,6 +56,7 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
       pulls,
       agents,
       deliveries,
+      integrationTests,
       async ping() {
         await db.command({ ping: 1 });
       },
