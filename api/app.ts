@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z } from 'zod';
 import { NotFoundError, RateLimitedError } from '../core/errors';
 import { mountBullBoard } from '../dashboards/bull-board';
+import { mountConsole } from '../dashboards/console';
 import { authenticate } from './auth';
 import { checkParsedBody, JSON_TYPES, requireJsonBodies } from './body-guard';
 import type { ApiDeps, RequestContext } from './context';
@@ -29,6 +30,7 @@ export function buildApp(deps: ApiDeps): express.Express {
   });
   mountBullBoard(app, deps);
   mountDocs(app, routes);
+  mountConsole(app);
 
   for (const route of routes) {
     app[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {

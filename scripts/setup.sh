@@ -2,7 +2,7 @@
 # Prepares this machine to run and test Paddock. Idempotent: a second run only
 # checks, and takes a second or two.
 #   1. npm dependencies (installed when package-lock.json changed)
-#   2. Debian packages: redis-server, docker.io, debootstrap (when missing; needs root)
+#   2. Debian packages: redis-server, docker.io, debootstrap, chromium (when missing; needs root)
 #   3. the Docker engine (dockerd started when not answering)
 #   4. the sandbox image, built offline (debootstrap + docker import)
 # Redis is not started here: Paddock starts a private redis-server per process
@@ -27,6 +27,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+# The console's browser tests drive Debian's chromium (test/console/browser.ts); no browser is downloaded.
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run this as root" >&2

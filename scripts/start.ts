@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       `  REDIS_URL=${system.redisUrl}`,
       `  MONGO_URL=${system.mongoUrl}${system.standin ? `   <- ${describeStorage(system.standin)}; production uses a real MongoDB` : ''}`,
       `  Bull Board: ${system.api.url}/admin/queues?token=<admin token>`,
+      `  Console: ${system.api.url}/console#token=${token}`,
       ...(config.WEBHOOK_SECRET ? [] : [`  Webhook signing secret (derived from JWT_SECRET; set WEBHOOK_SECRET in production): ${config.webhooks.secret}`]),
       '  Admin token (12 h):',
       `  ${token}`,
