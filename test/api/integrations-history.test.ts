@@ -19,8 +19,9 @@ beforeAll(async () => {
     PADDOCK_ROLE: 'api',
     LLM_PROVIDERS: JSON.stringify([
       { name: 'up', type: 'openai-compatible', baseURL: up.baseURL, models: ['up-chat'] },
-      { name: 'down', type: 'openai-compatible', baseURL: downURL, models: ['down-chat'] },
+      { name: 'down', type: 'openai-compatible', baseURL: downURL, models: ['down-chat'], retry: { maxAttempts: 1 } },
     ]),
+    LLM_BALANCE: JSON.stringify({ pair: { strategy: 'round_robin', targets: ['down/down-chat', 'up/up-chat'] } }),
   });
 });
 
@@ -78,4 +79,16 @@ test('test-all answers for every provider at once and stores each result', async
   expect(upHistory.body.items[0]).toMatchObject({ by: 'erin', success: true, model: 'up/up-chat' });
 
   expect((await t.call('POST', '/v1/integrations/test-all', { body: { extra: 1 } })).status).toBe(400);
+});
+
+test('a balanced model works over HTTP: the picked target first, the other as its fallback', async () => {
+  const first = await t.call('POST', '/v1/execute', { body: { intent: 'how are you?', model: 'balance/pair' } });
+  expect(first.status).toBe(200);
+  // Turn 1 picks "down" (refused), so "up" answers; turn 2 picks "up" itself.
+  expect(first.body.result.model).toBe('up/up-chat');
+  const second = await t.call('POST', '/v1/execute', { body: { intent: 'how are you?', model: 'balance/pair' } });
+  expect(second.body.result.model).toBe('up/up-chat');
+  const unknown = await t.call('POST', '/v1/execute', { body: { intent: 'how are you?', model: 'balance/nope' } });
+  expect(unknown.status).toBe(400);
+  expect(unknown.body.error.message).toContain('balance/pair');
 });
