@@ -67,8 +67,8 @@ test('round-robin alternates between the targets, with the counter shared by eve
 
 test('least latency measures each target, then prefers the faster one', async () => {
   const llm = make('least_latency');
-  // pa answers 150 ms late every time; pb at once.
-  a.script(...Array.from({ length: 5 }, () => ({ type: 'text' as const, delayMs: 150 })));
+  // pa answers 300 ms late every time; pb at once.
+  a.script(...Array.from({ length: 5 }, () => ({ type: 'text' as const, delayMs: 300 })));
   const used: string[] = [];
   for (let i = 0; i < 5; i++) used.push((await llm.chat({ model: 'balance/duo', messages: hi })).model);
   // Unmeasured targets go first (configuration order), then the lower moving average wins.
