@@ -407,8 +407,8 @@ async function runPage(id: string): Promise<void> {
     }
     const usage = a.usage ? `${a.usage.inputTokens ?? a.usage.input ?? 0} in / ${a.usage.outputTokens ?? a.usage.output ?? 0} out tokens` : '';
     card.replaceChildren(
-      h('h2', {}, key),
-      a.model && a.model !== key ? h('div', { class: 'muted' }, `answered by ${a.model}`) : '',
+      h('h2', {}, String(a.requested ?? key)),
+      a.model && a.model !== (a.requested ?? key) ? h('div', { class: 'muted' }, `answered by ${a.model}`) : '',
       a.error ? h('p', { class: 'error' }, typeof a.error === 'string' ? a.error : JSON.stringify(a.error)) : h('pre', { class: 'answer-text' }, a.text ?? ''),
       h('div', { class: 'muted answer-meta' }, [usage, a.costUsd !== undefined && a.costUsd !== null ? `$${Number(a.costUsd).toFixed(6)}` : '', a.latencyMs !== undefined ? `${a.latencyMs} ms` : ''].filter(Boolean).join(' · ')),
     );
@@ -423,10 +423,11 @@ async function runPage(id: string): Promise<void> {
     result.replaceChildren();
     if (final.error) result.append(h('p', { class: 'error' }, `${final.error.code ?? 'error'}: ${final.error.message ?? ''}`));
     if (r) {
-      const summary = [r.verdict && `verdict ${r.verdict}`, r.exitCode !== undefined && r.exitCode !== null && `exit ${r.exitCode}`, r.wallMs !== undefined && `${r.wallMs} ms`, r.costUsd !== undefined && `$${Number(r.costUsd).toFixed(6)}`].filter(Boolean).join(' · ');
+      const summary = [r.verdict && `verdict ${r.verdict}`, r.exitCode !== undefined && r.exitCode !== null && `exit ${r.exitCode}`, r.wallMs !== undefined && `${r.wallMs} ms`, r.costUsd !== undefined && `$${Number(r.costUsd).toFixed(6)}`, r.totals?.costUsd !== undefined && `total $${Number(r.totals.costUsd).toFixed(6)}`].filter(Boolean).join(' · ') || final.status;
       result.append(h('h2', {}, 'Result'), h('p', { id: 'result-summary' }, summary), h('pre', { id: 'result-json' }, JSON.stringify(r, null, 2)));
       for (const t of r.tests ?? []) testRow(t);
-      for (const a of r.answers ?? []) answerCard(a);
+      // Step events tag an answer `<index>:<model as requested>`; the result lists them in that order.
+      (r.answers ?? []).forEach((a: any, i: number) => answerCard({ ...a, tag: `${i}:${a.requested}` }));
     }
     result.append(h('div', { class: 'row' }, h('button', { id: 'download-result', onclick: () => download(`${id}.json`, final) }, 'Download run (JSON)')));
     try {
@@ -667,7 +668,7 @@ async function modelsPage(): Promise<void> {
     if (shown.has(p.id)) return;
     shown.add(p.id);
     const bar = h('progress', { max: '100', value: String(p.progress?.percent ?? 0) });
-    const pct = h('span', { class: 'percent' }, `${Math.round(p.progress?.percent ?? 0)}%`);
+    const pct = h('span', { class: 'percent' }, `${Math.floor(p.progress?.percent ?? 0)}%`);
     const state = h('span', { class: 'pull-status' }, badge(p.status));
     const cancel = h('button', { class: 'pull-cancel', hidden: TERMINAL.has(p.status), onclick: () => void api('DELETE', `/v1/models/pulls/${encodeURIComponent(p.id)}`).catch((err: Error) => (error.textContent = err.message)) }, 'Cancel');
     const detail = h('span', { class: 'muted' });
@@ -678,7 +679,7 @@ async function modelsPage(): Promise<void> {
         const d = e.data ?? {};
         if (e.event === 'progress') {
           bar.value = d.percent ?? 0;
-          pct.textContent = `${Math.round(d.percent ?? 0)}%`;
+          pct.textContent = `${Math.floor(d.percent ?? 0)}%`;
           detail.textContent = [d.phase, d.bytesPerSecond ? `${(d.bytesPerSecond / 1e6).toFixed(1)} MB/s` : '', d.etaSeconds ? `eta ${d.etaSeconds} s` : ''].filter(Boolean).join(' · ');
         } else if (e.event === 'status') {
           state.replaceChildren(badge(d.status));
