@@ -426,6 +426,7 @@ async function runPage(id: string): Promise<void> {
       const summary = [r.verdict && `verdict ${r.verdict}`, r.exitCode !== undefined && r.exitCode !== null && `exit ${r.exitCode}`, r.wallMs !== undefined && `${r.wallMs} ms`, r.costUsd !== undefined && `$${Number(r.costUsd).toFixed(6)}`, r.totals?.costUsd !== undefined && `total $${Number(r.totals.costUsd).toFixed(6)}`].filter(Boolean).join(' · ') || final.status;
       result.append(h('h2', {}, 'Result'), h('p', { id: 'result-summary' }, summary), h('pre', { id: 'result-json' }, JSON.stringify(r, null, 2)));
       for (const t of r.tests ?? []) testRow(t);
+      reveal();
       // Step events tag an answer `<index>:<model as requested>`; the result lists them in that order.
       (r.answers ?? []).forEach((a: any, i: number) => answerCard({ ...a, tag: `${i}:${a.requested}` }));
     }
@@ -441,9 +442,23 @@ async function runPage(id: string): Promise<void> {
     }
   };
 
+  // A section shows once it has something in it (a compare run has no output, a code run no tokens).
+  const sections = {
+    output: h('section', { hidden: true }, h('h2', {}, 'Output'), output),
+    tests: h('section', { hidden: true }, h('h2', {}, 'Tests'), tests),
+    tokens: h('section', { hidden: true }, h('h2', {}, 'Tokens'), tokens),
+    steps: h('details', { hidden: true }, h('summary', {}, 'Steps'), steps),
+  };
+  const reveal = () => {
+    sections.output.hidden = !output.hasChildNodes();
+    sections.tests.hidden = !tests.hasChildNodes();
+    sections.tokens.hidden = !tokens.hasChildNodes();
+    sections.steps.hidden = !steps.hasChildNodes();
+  };
   const stream = new LiveStream(
     `/v1/runs/${encodeURIComponent(id)}/events`,
     (e) => {
+      queueMicrotask(reveal); // after this event's content is in
       const d = e.data ?? {};
       switch (e.event) {
         case 'status':
@@ -490,13 +505,10 @@ async function runPage(id: string): Promise<void> {
     h('div', { class: 'row' }, h('span', { class: 'muted' }, `${run.kind ?? 'code'} · ${run.language ?? ''}`), status, cancel, pause, streamState),
     error,
     answers,
-    h('h2', {}, 'Output'),
-    output,
-    h('h2', {}, 'Tests'),
-    tests,
-    h('h2', {}, 'Tokens'),
-    tokens,
-    h('details', {}, h('summary', {}, 'Steps'), steps),
+    sections.output,
+    sections.tests,
+    sections.tokens,
+    sections.steps,
     result,
   );
   setStatus(run.status);

@@ -131,3 +131,20 @@ test('a running pull can be cancelled from the page', async () => {
   await card.locator('.pull-cancel').click();
   await card.locator('[data-status=cancelled]').waitFor();
 });
+
+test('an autorun submitted from the page shows its result and artifacts, downloadable as JSON', async () => {
+  const { page } = b;
+  await page.goto(`${t.url}/console#runs`);
+  await page.selectOption('#run-kind', 'autorun');
+  await page.fill('#run-prompt', 'Write add(a, b).');
+  await page.fill('#run-model', 'fake/coder');
+  await page.fill('#run-tests', JSON.stringify([{ name: 'adds', code: 'assert add(1, 2) == 3' }]));
+  fakes.openai.script({ type: 'text', text: '```python\ndef add(a, b):\n    return a + b\n```' });
+  await page.click('#submit');
+  await page.waitForURL(/#run\//);
+  await page.locator('#run-status [data-status=succeeded]').waitFor();
+  await page.locator('#artifacts').waitFor();
+  expect(await page.textContent('#artifacts')).toContain('def add(a, b)');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-artifacts')]);
+  expect(download.suggestedFilename()).toMatch(/^run_.*-artifacts\.json$/);
+});
