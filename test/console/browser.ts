@@ -6,14 +6,16 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 /** Debian's chromium (scripts/setup.sh installs it); never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SHOTS = path.join(__dirname, '..', '..', 'docs', 'console');
+// Screenshots go to the ignored test-output/ folder; PADDOCK_UPDATE_SCREENSHOTS=1 refreshes the README's copies in docs/console/.
+const ROOT = path.join(__dirname, '..', '..');
+const SHOTS = process.env.PADDOCK_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'console') : path.join(ROOT, 'test-output', 'console');
 
 export interface ConsoleBrowser {
   page: Page;
   context: BrowserContext;
   /** Opens the console signed in as `token` (through the #token= link that npm start prints). */
   signIn(url: string, token: string): Promise<void>;
-  /** Saves docs/console/<name>.png. */
+  /** Saves test-output/console/<name>.png (docs/console/ with PADDOCK_UPDATE_SCREENSHOTS=1). */
   shot(name: string): Promise<void>;
   close(): Promise<void>;
 }
