@@ -146,6 +146,8 @@ export const configSchema = z.object({
   WEBHOOK_TIMEOUT_MS: int(5_000),
   /** Per-role submission quotas (JSON): answered 429 rate_limited with Retry-After. */
   QUOTAS: quotasSchema,
+  /** `auto`: readable in a terminal, JSON lines when piped; or force `json` / `pretty`. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

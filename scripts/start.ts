@@ -31,7 +31,7 @@ let config: Config | undefined;
 
 async function main(): Promise<void> {
   config = loadConfig();
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, config.LOG_FORMAT);
   const stages = shutdownStages(config, log);
   process.on('SIGINT', stages.onSignal);
   process.on('SIGTERM', stages.onSignal);
