@@ -50,20 +50,30 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await settleSpawns();
   await Promise.all([...workers, api].filter(Boolean).map((p) => p.stop('SIGTERM')));
   await Promise.all([redis?.close(), mongo?.close(), llm?.close(), ollama?.close()]);
 });
 
 let spawning = 0;
-async function spawnWorker(): Promise<PaddockProcess> {
+const pendingSpawns = new Set<Promise<unknown>>();
+function spawnWorker(): Promise<PaddockProcess> {
   spawning += 1;
-  try {
-    const w = await startPaddockProcess({ ...env, PADDOCK_ROLE: 'worker' });
+  const p = startPaddockProcess({ ...env, PADDOCK_ROLE: 'worker' }).then((w) => {
     workers.push(w);
     return w;
-  } finally {
+  });
+  const settled = p.finally(() => {
     spawning -= 1;
-  }
+    pendingSpawns.delete(settled);
+  });
+  pendingSpawns.add(settled);
+  return p;
+}
+
+/** Every worker started so far is up: a kill of "all workers" then really reaches all of them. */
+async function settleSpawns(): Promise<void> {
+  while (pendingSpawns.size > 0) await Promise.allSettled([...pendingSpawns]);
 }
 
 function killWorker(w: PaddockProcess): Promise<unknown> {
@@ -131,6 +141,7 @@ it('random SIGKILLs of workers during 40 runs: every run ends once, succeeded or
     if (workers.length + spawning < 2) void spawnWorker();
   }
   while (workers.length + spawning < 2) await spawnWorker();
+  await settleSpawns(); // none may join later, behind the next test's kills
   for (const id of ids) {
     const run = await terminal('/v1/runs', id);
     if (run.status === 'succeeded') {
@@ -154,6 +165,7 @@ it('a run whose every worker is killed, again and again, ends in error worker_lo
     });
     if (TERMINAL.includes(run.status)) break;
     lastAttempt = run.attempts;
+    await settleSpawns();
     await Promise.all([...workers].map(killWorker));
     await Promise.all([spawnWorker(), spawnWorker()]);
   }
@@ -175,6 +187,7 @@ it('an experiment and a model pull survive worker kills mid-flow', async () => {
   const pull = await submit('/v1/models/pulls', { name: 'tiny:1b', server: 'local' });
   for (let i = 0; i < 2; i++) {
     await new Promise((r) => setTimeout(r, 1500));
+    await settleSpawns();
     await Promise.all([...workers].map(killWorker));
     await Promise.all([spawnWorker(), spawnWorker()]);
   }
