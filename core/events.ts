@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LuaScript } from './redis-script';
 import type { EventStore } from './store/events';
 import type { Finale, JobEvent, NewEvent, EventType } from './event-model';
 
@@ -20,6 +21,8 @@ if tonumber(ARGV[1]) > 0 then
   for k = 1, 3 do redis.call('EXPIRE', KEYS[k], ARGV[1]) end
 end
 return seqs`;
+
+const appendScript = new LuaScript(APPEND);
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -58,7 +61,7 @@ export class EventLog {
   private async eval(runId: string, events: NewEvent[], ttl: string, finale: string): Promise<number[]> {
     const ts = String(Date.now());
     const args = events.flatMap((e) => [e.type, JSON.stringify(e.data), ts]);
-    return (await this.redis.eval(APPEND, 3, ...this.keys(runId), ttl, finale, ...args)) as number[];
+    return (await appendScript.run(this.redis, this.keys(runId), [ttl, finale, ...args])) as number[];
   }
 
   /** The recorded finale, if the run has ended (used to complete an interrupted finish). */

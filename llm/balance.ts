@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger';
 import type { BalanceGroup, BalanceTarget, LlmConfig } from './config';
-import { LuaScript } from './redis-script';
+import { LuaScript } from '../core/redis-script';
 
 /**
  * Orders a balanced model's targets for one call (LLM_BALANCE, `balance/<alias>`).

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { LUA_NOW, LuaScript } from './redis-script';
+import { LUA_NOW, LuaScript } from '../core/redis-script';
 import type { CircuitState } from './types';
 
 /**

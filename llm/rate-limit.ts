@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { sleep } from './abort';
-import { LUA_NOW, LuaScript } from './redis-script';
+import { LUA_NOW, LuaScript } from '../core/redis-script';
 
 /**
  * A sliding-window-log rate limiter in Redis shared by every worker: at most
@@ -41,22 +41,23 @@ export interface RateLimitOptions {
   perMs: number;
 }
 
+const takeScript = new LuaScript(TAKE);
+const takeUpToScript = new LuaScript(TAKE_UP_TO);
+
 export class RedisRateLimiter {
-  private readonly takeScript = new LuaScript(TAKE);
-  private readonly takeUpToScript = new LuaScript(TAKE_UP_TO);
 
   constructor(private readonly opts: RateLimitOptions) {}
 
   /** 0 when admitted now, else how many ms until a slot in the window frees up. */
   async tryTake(): Promise<number> {
     const { redis, key, requests, perMs } = this.opts;
-    return Number(await this.takeScript.run(redis, [key], [requests, perMs, randomUUID()]));
+    return Number(await takeScript.run(redis, [key], [requests, perMs, randomUUID()]));
   }
 
   /** Admits as many of `n` as the window has room for, at once; with when the next slot frees. */
   async tryTakeUpTo(n: number): Promise<{ admitted: number; retryAfterMs: number }> {
     const { redis, key, requests, perMs } = this.opts;
-    const [admitted, retryAfterMs] = (await this.takeUpToScript.run(redis, [key], [requests, perMs, n, randomUUID()])) as [number, number];
+    const [admitted, retryAfterMs] = (await takeUpToScript.run(redis, [key], [requests, perMs, n, randomUUID()])) as [number, number];
     return { admitted: Number(admitted), retryAfterMs: Number(retryAfterMs) };
   }
 

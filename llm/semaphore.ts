@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { sleep } from './abort';
-import { LUA_NOW, LuaScript } from './redis-script';
+import { LUA_NOW, LuaScript } from '../core/redis-script';
 
 /**
  * A counting semaphore in Redis shared by every worker on every host: a sorted

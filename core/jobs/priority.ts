@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { LuaScript } from '../redis-script';
 
 /**
  * Priorities and fair shares on open-source BullMQ, whose only ordering tool is
@@ -42,6 +43,8 @@ end
 redis.call('PEXPIRE', KEYS[1], ${STALE_MS})
 return out`;
 
+const positionsScript = new LuaScript(POSITIONS);
+
 /** Each owner's queued jobs per queue, in Redis, so every API node computes the same positions. */
 export class FairShares {
   constructor(
@@ -57,7 +60,7 @@ export class FairShares {
   async enter(queue: string, owner: string, ids: string[]): Promise<number[]> {
     if (ids.length === 0) return [];
     const now = Date.now();
-    return (await this.redis.eval(POSITIONS, 1, this.key(queue, owner), now, now - STALE_MS, ...ids)) as number[];
+    return (await positionsScript.run(this.redis, [this.key(queue, owner)], [now, now - STALE_MS, ...ids])) as number[];
   }
 
   /** The job left the queue (claimed, cancelled, ended): later jobs of its owner move up. Idempotent. */

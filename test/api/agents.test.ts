@@ -1,20 +1,8 @@
-import { startFakeLlmServers, type FakeLlmServers } from '../fakes/llm';
-import { startLlmTestSystem } from '../helpers/llm-system';
-import { isDone, type TestSystem } from '../helpers/system';
+import { useLlmTestSystem } from '../helpers/llm-system';
+import { isDone } from '../helpers/system';
 
 /** Saved agents: CRUD, ownership, auto-runs linked to the agent, its run history, deletion. */
-let fakes: FakeLlmServers;
-let t: TestSystem;
-
-beforeAll(async () => {
-  fakes = await startFakeLlmServers();
-  t = await startLlmTestSystem(fakes);
-});
-afterAll(async () => {
-  await t?.close();
-  await fakes?.close();
-});
-beforeEach(() => fakes.openai.reset());
+const sys = useLlmTestSystem();
 
 const SQUARE = 'def square(x):\n    return x * x\n';
 const TESTS = [{ name: 'two', code: 'assert square(2) == 4' }];
@@ -32,7 +20,7 @@ const AGENT = {
 };
 
 async function createAgent(body: Record<string, unknown>, as = 'alice') {
-  const res = await t.call('POST', '/v1/agents', { body, as });
+  const res = await sys.t.call('POST', '/v1/agents', { body, as });
   expect(res.status).toBe(201);
   return res.body;
 }
@@ -41,33 +29,33 @@ it('creates, reads, lists, changes and deletes an agent; names are unique per ow
   const agent = await createAgent({ ...AGENT, name: 'crud' });
   expect(agent).toMatchObject({ ...AGENT, name: 'crud', owner: 'alice', links: { self: `/v1/agents/${agent.id}`, autoRun: `/v1/agents/${agent.id}/auto-run` } });
   expect(agent.id).toMatch(/^agt_/);
-  expect((await t.call('GET', `/v1/agents/${agent.id}`)).body).toEqual(agent);
+  expect((await sys.t.call('GET', `/v1/agents/${agent.id}`)).body).toEqual(agent);
 
-  const listed = await t.call('GET', '/v1/agents');
+  const listed = await sys.t.call('GET', '/v1/agents');
   expect(listed.body.items.map((a: any) => a.id)).toContain(agent.id);
 
-  const changed = await t.call('PATCH', `/v1/agents/${agent.id}`, { body: { description: 'squares numbers', systemPrompt: null, model: 'auto' } });
+  const changed = await sys.t.call('PATCH', `/v1/agents/${agent.id}`, { body: { description: 'squares numbers', systemPrompt: null, model: 'auto' } });
   expect(changed.status).toBe(200);
   expect(changed.body).toMatchObject({ description: 'squares numbers', model: 'auto', name: 'crud' });
   expect(changed.body.systemPrompt).toBeUndefined();
 
-  expect((await t.call('POST', '/v1/agents', { body: { ...AGENT, name: 'crud' } })).status).toBe(409);
+  expect((await sys.t.call('POST', '/v1/agents', { body: { ...AGENT, name: 'crud' } })).status).toBe(409);
   const other = await createAgent({ ...AGENT, name: 'crud-2' });
-  expect((await t.call('PATCH', `/v1/agents/${other.id}`, { body: { name: 'crud' } })).status).toBe(409);
+  expect((await sys.t.call('PATCH', `/v1/agents/${other.id}`, { body: { name: 'crud' } })).status).toBe(409);
   expect((await createAgent({ ...AGENT, name: 'crud' }, 'bob')).owner).toBe('bob'); // another owner's namespace
 
-  const badModel = await t.call('POST', '/v1/agents', { body: { ...AGENT, name: 'x', model: 'nowhere/thing' } });
+  const badModel = await sys.t.call('POST', '/v1/agents', { body: { ...AGENT, name: 'x', model: 'nowhere/thing' } });
   expect(badModel.status).toBe(400);
   expect(badModel.body.error.details[0].path).toEqual(['model']);
-  expect((await t.call('POST', '/v1/agents', { body: { ...AGENT, name: 'y', language: 'bash' } })).status).toBe(400);
-  expect((await t.call('POST', '/v1/agents', { body: { ...AGENT, name: 'z', color: 'red' } })).status).toBe(400);
-  expect((await t.call('PATCH', `/v1/agents/${agent.id}`, { body: {} })).status).toBe(400);
-  expect((await t.call('POST', '/v1/agents', { body: { ...AGENT, name: 'w', limits: { timeoutMs: 999_999 } } })).status).toBe(400);
+  expect((await sys.t.call('POST', '/v1/agents', { body: { ...AGENT, name: 'y', language: 'bash' } })).status).toBe(400);
+  expect((await sys.t.call('POST', '/v1/agents', { body: { ...AGENT, name: 'z', color: 'red' } })).status).toBe(400);
+  expect((await sys.t.call('PATCH', `/v1/agents/${agent.id}`, { body: {} })).status).toBe(400);
+  expect((await sys.t.call('POST', '/v1/agents', { body: { ...AGENT, name: 'w', limits: { timeoutMs: 999_999 } } })).status).toBe(400);
 
-  const deleted = await t.call('DELETE', `/v1/agents/${agent.id}`);
+  const deleted = await sys.t.call('DELETE', `/v1/agents/${agent.id}`);
   expect(deleted).toMatchObject({ status: 200, body: { id: agent.id, deleted: true } });
-  expect((await t.call('GET', `/v1/agents/${agent.id}`)).status).toBe(404);
-  expect((await t.call('DELETE', `/v1/agents/${agent.id}`)).status).toBe(404);
+  expect((await sys.t.call('GET', `/v1/agents/${agent.id}`)).status).toBe(404);
+  expect((await sys.t.call('DELETE', `/v1/agents/${agent.id}`)).status).toBe(404);
 });
 
 it("keeps agents to their owner (another user's is a 404 everywhere); admins see and list all", async () => {
@@ -79,26 +67,26 @@ it("keeps agents to their owner (another user's is a 404 everywhere); admins see
     ['POST', `/v1/agents/${agent.id}/auto-run`, {}],
     ['GET', `/v1/agents/${agent.id}/runs`],
   ] as const) {
-    const res = await t.call(method, path, { as: 'bob', body });
+    const res = await sys.t.call(method, path, { as: 'bob', body });
     expect([method, path, res.status]).toEqual([method, path, 404]);
   }
-  expect((await t.call('GET', '/v1/agents', { as: 'bob' })).body.items.map((a: any) => a.owner)).not.toContain('alice');
-  expect((await t.call('GET', `/v1/agents/${agent.id}`, { as: 'root', role: 'admin' })).status).toBe(200);
-  const all = await t.call('GET', '/v1/agents?limit=100', { as: 'root', role: 'admin' });
+  expect((await sys.t.call('GET', '/v1/agents', { as: 'bob' })).body.items.map((a: any) => a.owner)).not.toContain('alice');
+  expect((await sys.t.call('GET', `/v1/agents/${agent.id}`, { as: 'root', role: 'admin' })).status).toBe(200);
+  const all = await sys.t.call('GET', '/v1/agents?limit=100', { as: 'root', role: 'admin' });
   expect(new Set(all.body.items.map((a: any) => a.owner))).toEqual(new Set(['alice', 'bob']));
-  const alices = await t.call('GET', '/v1/agents?owner=alice&limit=100', { as: 'root', role: 'admin' });
+  const alices = await sys.t.call('GET', '/v1/agents?owner=alice&limit=100', { as: 'root', role: 'admin' });
   expect(alices.body.items.every((a: any) => a.owner === 'alice')).toBe(true);
-  expect((await t.call('GET', '/v1/agents?owner=alice')).status).toBe(200); // ignored for users: their own
+  expect((await sys.t.call('GET', '/v1/agents?owner=alice')).status).toBe(200); // ignored for users: their own
 });
 
 it("auto-runs with the agent's setup and with overrides, lists its runs, and keeps them when the agent is deleted", async () => {
   const agent = await createAgent(AGENT);
 
-  fakes.openai.script(answer(SQUARE));
-  const first = await t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { metadata: { team: 'red' } } });
+  sys.fakes.openai.script(answer(SQUARE));
+  const first = await sys.t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { metadata: { team: 'red' } } });
   expect(first.status).toBe(202);
   expect(first.body).toMatchObject({ kind: 'autorun', agentId: agent.id, metadata: { team: 'red' } });
-  const run1 = await t.waitFor(first.body.id, isDone);
+  const run1 = await sys.t.waitFor(first.body.id, isDone);
   expect(run1.status).toBe('succeeded');
   expect(run1.result).toMatchObject({ succeededAttempt: 1, model: 'fake/coder' });
   expect(run1.request).toMatchObject({
@@ -110,7 +98,7 @@ it("auto-runs with the agent's setup and with overrides, lists its runs, and kee
     limits: AGENT.limits,
   });
   expect(run1.limits.timeoutMs).toBe(4000);
-  const chat1 = fakes.openai.requests.filter((r) => r.op === 'chat')[0]!;
+  const chat1 = sys.fakes.openai.requests.filter((r) => r.op === 'chat')[0]!;
   expect(chat1.model).toBe('coder');
   expect(JSON.stringify(chat1.body.messages)).toContain('Write square(x).');
   // The agent's system prompt reaches the model, after autorun's own instructions.
@@ -118,41 +106,41 @@ it("auto-runs with the agent's setup and with overrides, lists its runs, and kee
 
   // The body's prompt and tests win over the agent's.
   const cube = [{ name: 'cube', code: 'assert cube(2) == 8' }];
-  fakes.openai.script(answer('def cube(x):\n    return x ** 3\n'));
-  const second = await t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'Write cube(x).', tests: cube, maxAttempts: 1 } });
+  sys.fakes.openai.script(answer('def cube(x):\n    return x ** 3\n'));
+  const second = await sys.t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'Write cube(x).', tests: cube, maxAttempts: 1 } });
   expect(second.status).toBe(202);
-  const run2 = await t.waitFor(second.body.id, isDone);
+  const run2 = await sys.t.waitFor(second.body.id, isDone);
   expect(run2.status).toBe('succeeded');
   expect(run2.request).toMatchObject({ prompt: 'Write cube(x).', tests: cube, maxAttempts: 1, system: AGENT.systemPrompt });
-  const chat2 = JSON.stringify(fakes.openai.requests.filter((r) => r.op === 'chat')[1]!.body.messages);
+  const chat2 = JSON.stringify(sys.fakes.openai.requests.filter((r) => r.op === 'chat')[1]!.body.messages);
   expect(chat2).toContain('Write cube(x).');
   expect(chat2).toContain('cube(2) == 8');
 
   // Run history: newest first, paged.
-  const history = await t.call('GET', `/v1/agents/${agent.id}/runs`);
+  const history = await sys.t.call('GET', `/v1/agents/${agent.id}/runs`);
   expect(history.body.items.map((r: any) => r.id)).toEqual([second.body.id, first.body.id]);
-  const page1 = await t.call('GET', `/v1/agents/${agent.id}/runs?limit=1`);
-  const page2 = await t.call('GET', `/v1/agents/${agent.id}/runs?limit=1&cursor=${page1.body.nextCursor}`);
+  const page1 = await sys.t.call('GET', `/v1/agents/${agent.id}/runs?limit=1`);
+  const page2 = await sys.t.call('GET', `/v1/agents/${agent.id}/runs?limit=1&cursor=${page1.body.nextCursor}`);
   expect([...page1.body.items, ...page2.body.items].map((r: any) => r.id)).toEqual([second.body.id, first.body.id]);
   expect(page2.body.nextCursor).toBeNull();
-  expect((await t.call('GET', `/v1/agents/${agent.id}/runs?status=failed`)).body.items).toEqual([]);
+  expect((await sys.t.call('GET', `/v1/agents/${agent.id}/runs?status=failed`)).body.items).toEqual([]);
 
   // Deleting the agent keeps its runs, still linked and findable.
-  expect((await t.call('DELETE', `/v1/agents/${agent.id}`)).status).toBe(200);
-  expect((await t.call('GET', `/v1/agents/${agent.id}/runs`)).status).toBe(404);
-  const kept = await t.call('GET', `/v1/runs/${first.body.id}`);
+  expect((await sys.t.call('DELETE', `/v1/agents/${agent.id}`)).status).toBe(200);
+  expect((await sys.t.call('GET', `/v1/agents/${agent.id}/runs`)).status).toBe(404);
+  const kept = await sys.t.call('GET', `/v1/runs/${first.body.id}`);
   expect(kept).toMatchObject({ status: 200, body: { status: 'succeeded', agentId: agent.id } });
-  const byAgent = await t.call('GET', `/v1/runs?agentId=${agent.id}`);
+  const byAgent = await sys.t.call('GET', `/v1/runs?agentId=${agent.id}`);
   expect(byAgent.body.items.map((r: any) => r.id)).toEqual([second.body.id, first.body.id]);
 });
 
 it('needs a prompt from the agent or the body, and checks overrides as a run request', async () => {
   const { prompt: _none, ...noPrompt } = AGENT;
   const agent = await createAgent({ ...noPrompt, name: 'no-prompt' });
-  const missing = await t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: {} });
+  const missing = await sys.t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: {} });
   expect(missing.status).toBe(400);
   expect(missing.body.error.details).toEqual([{ path: ['prompt'], message: 'required' }]);
-  expect((await t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'x', model: 'fake/other' } })).status).toBe(400);
-  expect((await t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'x', maxAttempts: 99 } })).status).toBe(400);
-  expect((await t.call('GET', `/v1/agents/${agent.id}/runs`)).body.items).toEqual([]);
+  expect((await sys.t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'x', model: 'fake/other' } })).status).toBe(400);
+  expect((await sys.t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'x', maxAttempts: 99 } })).status).toBe(400);
+  expect((await sys.t.call('GET', `/v1/agents/${agent.id}/runs`)).body.items).toEqual([]);
 });

@@ -1,21 +1,9 @@
-import { startFakeLlmServers, type FakeLlmServers } from '../fakes/llm';
-import { startLlmTestSystem } from '../helpers/llm-system';
+import { startLlmTestSystem, useLlmTestSystem } from '../helpers/llm-system';
 import { readSse } from '../helpers/sse';
 import { isDone, type TestSystem } from '../helpers/system';
 
 /** kind "autorun" end to end: the (fake) model writes code, the sandbox tests it, failures go back for repair. */
-let fakes: FakeLlmServers;
-let t: TestSystem;
-
-beforeAll(async () => {
-  fakes = await startFakeLlmServers();
-  t = await startLlmTestSystem(fakes);
-});
-afterAll(async () => {
-  await t?.close();
-  await fakes?.close();
-});
-beforeEach(() => fakes.openai.reset());
+const sys = useLlmTestSystem();
 
 const answer = (code: string, tests?: unknown[]) => ({ type: 'text' as const, text: JSON.stringify(tests ? { code, tests } : { code }), usage: { input: 100, output: 50 } });
 const BUGGY = 'def square(x):\n    return x + x\n';
@@ -26,17 +14,17 @@ const TESTS = [
 ];
 
 it('repairs after a failing first attempt: succeeded on attempt 2, with artifacts, per-test results and usage totals', async () => {
-  fakes.openai.script(answer(BUGGY, TESTS), answer(FIXED, TESTS));
-  const created = await t.call('POST', '/v1/runs', {
+  sys.fakes.openai.script(answer(BUGGY, TESTS), answer(FIXED, TESTS));
+  const created = await sys.t.call('POST', '/v1/runs', {
     body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 3 },
   });
   expect(created.status).toBe(202);
-  const headers = { authorization: `Bearer ${await t.token('alice')}` };
-  const stream = await readSse(`${t.url}/v1/runs/${created.body.id}/events`, { headers });
+  const headers = { authorization: `Bearer ${await sys.t.token('alice')}` };
+  const stream = await readSse(`${sys.t.url}/v1/runs/${created.body.id}/events`, { headers });
   const types = new Set(stream.events.map((e) => e.event));
   for (const type of ['status', 'token', 'step', 'test', 'result', 'end']) expect(types).toContain(type);
 
-  const run = await t.waitFor(created.body.id, isDone);
+  const run = await sys.t.waitFor(created.body.id, isDone);
   expect(run.status).toBe('succeeded');
   expect(run.result).toMatchObject({
     succeededAttempt: 2,
@@ -49,7 +37,7 @@ it('repairs after a failing first attempt: succeeded on attempt 2, with artifact
   expect(run.result.sandboxMs).toBeGreaterThan(0);
   expect(run.result.tests.map((x: any) => [x.name, x.passed])).toEqual([['two', true], ['three', true]]);
 
-  const artifacts = await t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
+  const artifacts = await sys.t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
   expect(artifacts.body.items.map((a: any) => [a.attempt, a.kind])).toEqual([
     [1, 'execution'], [1, 'generation'], [2, 'execution'], [2, 'generation'],
   ]);
@@ -58,22 +46,22 @@ it('repairs after a failing first attempt: succeeded on attempt 2, with artifact
   expect(firstExec.tests.find((x: any) => x.name === 'three').message).toContain('square(3) = 6');
 
   // The repair request showed the model its failure.
-  const repair = fakes.openai.requests.filter((r) => r.op === 'chat')[1]!;
+  const repair = sys.fakes.openai.requests.filter((r) => r.op === 'chat')[1]!;
   expect(JSON.stringify(repair.body.messages)).toContain('square(3) = 6');
 });
 
 it('uses the caller\'s tests when given, and fails after maxAttempts when no attempt passes', async () => {
-  fakes.openai.script(answer(BUGGY), answer(BUGGY), { type: 'text', text: 'I cannot do that.' });
-  const created = await t.call('POST', '/v1/runs', {
+  sys.fakes.openai.script(answer(BUGGY), answer(BUGGY), { type: 'text', text: 'I cannot do that.' });
+  const created = await sys.t.call('POST', '/v1/runs', {
     body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 3, tests: TESTS },
   });
-  const run = await t.waitFor(created.body.id, isDone);
+  const run = await sys.t.waitFor(created.body.id, isDone);
   expect(run.status).toBe('failed');
   expect(run.result).toMatchObject({ succeededAttempt: null, attempts: 3 });
-  const chats = fakes.openai.requests.filter((r) => r.op === 'chat');
+  const chats = sys.fakes.openai.requests.filter((r) => r.op === 'chat');
   expect(chats).toHaveLength(3);
   expect(JSON.stringify(chats[0]!.body.messages)).toContain('square(3) == 9'); // the given tests were shown
-  const artifacts = await t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
+  const artifacts = await sys.t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
   const third = artifacts.body.items.find((a: any) => a.attempt === 3 && a.kind === 'generation');
   expect(third.data.rejected).toBe('the answer contained no python code block');
   expect(artifacts.body.items.filter((a: any) => a.attempt === 3)).toHaveLength(1); // nothing was executed
@@ -82,11 +70,11 @@ it('uses the caller\'s tests when given, and fails after maxAttempts when no att
 });
 
 it('puts the last failure in the result: which tests failed and with what message', async () => {
-  fakes.openai.script(answer(BUGGY));
-  const created = await t.call('POST', '/v1/runs', {
+  sys.fakes.openai.script(answer(BUGGY));
+  const created = await sys.t.call('POST', '/v1/runs', {
     body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 1, tests: TESTS },
   });
-  const run = await t.waitFor(created.body.id, isDone);
+  const run = await sys.t.waitFor(created.body.id, isDone);
   expect(run.status).toBe('failed');
   expect(run.result.lastFailure).toEqual({
     attempt: 1,
@@ -106,24 +94,24 @@ it('runs code from a bare fence, a Python or python3 fence, and the implementati
     'Usage:\n```python\nprint(square(3))  # 9\n```\n\nImplementation:\n```python\n' + FIXED + '```\n',
   ];
   for (const text of answers) {
-    fakes.openai.reset();
-    fakes.openai.script(prose(text));
-    const created = await t.call('POST', '/v1/runs', {
+    sys.fakes.openai.reset();
+    sys.fakes.openai.script(prose(text));
+    const created = await sys.t.call('POST', '/v1/runs', {
       body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 1, tests: TESTS },
     });
-    const run = await t.waitFor(created.body.id, isDone);
+    const run = await sys.t.waitFor(created.body.id, isDone);
     expect([text, run.status, run.result.succeededAttempt, run.result.code]).toEqual([text, 'succeeded', 1, FIXED]);
   }
 });
 
 it('tells the model the truth when its code is in another language', async () => {
-  fakes.openai.script(prose('In Ruby:\n```ruby\ndef square(x) = x * x\n```'), prose('```python\n' + FIXED + '```'));
-  const created = await t.call('POST', '/v1/runs', {
+  sys.fakes.openai.script(prose('In Ruby:\n```ruby\ndef square(x) = x * x\n```'), prose('```python\n' + FIXED + '```'));
+  const created = await sys.t.call('POST', '/v1/runs', {
     body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 2, tests: TESTS },
   });
-  const run = await t.waitFor(created.body.id, isDone);
+  const run = await sys.t.waitFor(created.body.id, isDone);
   expect(run.result).toMatchObject({ succeededAttempt: 2 });
-  const repair = fakes.openai.requests.filter((r) => r.op === 'chat')[1]!;
+  const repair = sys.fakes.openai.requests.filter((r) => r.op === 'chat')[1]!;
   const last = repair.body.messages.at(-1).content as string;
   expect(last).toContain("the answer's code is in a block tagged ```ruby, but this task needs python");
   expect(last).not.toContain('contained no code');
@@ -131,28 +119,28 @@ it('tells the model the truth when its code is in another language', async () =>
 
 it('survives literal newlines and CRLF inside the JSON answer of a small local model', async () => {
   const text = '{\r\n  "code": "def square(x):\r\n    return x * x\r\n",\r\n  "tests": [{"name": "four", "code": "assert square(2) == 4"}]\r\n}';
-  fakes.openai.script(prose(text));
-  const created = await t.call('POST', '/v1/runs', {
+  sys.fakes.openai.script(prose(text));
+  const created = await sys.t.call('POST', '/v1/runs', {
     body: { kind: 'autorun', language: 'python', prompt: 'Write square(x).', model: 'fake/coder', maxAttempts: 1 },
   });
-  const run = await t.waitFor(created.body.id, isDone);
+  const run = await sys.t.waitFor(created.body.id, isDone);
   expect(run.status).toBe('succeeded');
   expect(run.result.tests.map((x: any) => [x.name, x.passed])).toEqual([['four', true]]);
 });
 
 it('names each artifact of an evaluation by its key (model index and sample)', async () => {
-  fakes.openai.script(answer(FIXED), answer(BUGGY));
-  const created = await t.call('POST', '/v1/runs', {
+  sys.fakes.openai.script(answer(FIXED), answer(BUGGY));
+  const created = await sys.t.call('POST', '/v1/runs', {
     body: { kind: 'evaluation', language: 'python', prompt: 'Write square(x).', tests: TESTS, models: ['fake/coder'], samples: 2 },
   });
-  await t.waitFor(created.body.id, isDone);
-  const artifacts = await t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
+  await sys.t.waitFor(created.body.id, isDone);
+  const artifacts = await sys.t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
   const keyed = artifacts.body.items.map((a: any) => `${a.key}/${a.kind}:${a.kind === 'execution' ? a.data.tests.every((x: any) => x.passed) : a.data.code === FIXED}`);
   expect(keyed.sort()).toEqual(['0.1/execution:true', '0.1/generation:true', '0.2/execution:false', '0.2/generation:false']);
 });
 
 it('rejects an autorun without prompt or with bash', async () => {
-  const res = await t.call('POST', '/v1/runs', { body: { kind: 'autorun', language: 'bash' } });
+  const res = await sys.t.call('POST', '/v1/runs', { body: { kind: 'autorun', language: 'bash' } });
   expect(res.status).toBe(400);
   expect(res.body.error.details.map((d: any) => d.path)).toEqual(expect.arrayContaining([['prompt'], ['language']]));
 });
@@ -161,17 +149,17 @@ describe('an autorun on an Ollama model that is not installed', () => {
   let withOllama: TestSystem;
 
   beforeAll(async () => {
-    const providers = [{ name: 'local', type: 'ollama', baseURL: fakes.ollama.url, models: ['qwen-coder:1b'] }];
-    withOllama = await startLlmTestSystem(fakes, { LLM_PROVIDERS: JSON.stringify(providers) });
+    const providers = [{ name: 'local', type: 'ollama', baseURL: sys.fakes.ollama.url, models: ['qwen-coder:1b'] }];
+    withOllama = await startLlmTestSystem(sys.fakes, { LLM_PROVIDERS: JSON.stringify(providers) });
   });
   afterAll(async () => {
     await withOllama?.close();
   });
 
   it('pulls the model first, then writes the code with it', async () => {
-    fakes.ollama.reset();
-    expect(fakes.ollama.models).not.toContain('qwen-coder:1b');
-    fakes.ollama.script({ type: 'text', text: JSON.stringify({ code: FIXED }) });
+    sys.fakes.ollama.reset();
+    expect(sys.fakes.ollama.models).not.toContain('qwen-coder:1b');
+    sys.fakes.ollama.script({ type: 'text', text: JSON.stringify({ code: FIXED }) });
     const created = await withOllama.call('POST', '/v1/runs', {
       body: { kind: 'autorun', language: 'python', prompt: 'square', model: 'local/qwen-coder:1b', tests: TESTS, maxAttempts: 1 },
     });
@@ -181,9 +169,9 @@ describe('an autorun on an Ollama model that is not installed', () => {
     expect(pull).toMatchObject({ model: 'local/qwen-coder:1b', pullId: expect.any(String) });
     const run = await withOllama.waitFor(created.body.id, isDone);
     expect(run.status).toBe('succeeded');
-    expect(fakes.ollama.pulls.completed).toEqual(['qwen-coder:1b']);
+    expect(sys.fakes.ollama.pulls.completed).toEqual(['qwen-coder:1b']);
     // The pull finished before the model was asked to write code.
-    const ops = fakes.ollama.requests.map((r) => r.op);
+    const ops = sys.fakes.ollama.requests.map((r) => r.op);
     expect(ops.indexOf('chat')).toBeGreaterThan(ops.lastIndexOf('pull'));
     const pullDoc = await withOllama.call('GET', `/v1/models/pulls/${pull.pullId}`);
     expect(pullDoc.body.status).toBe('succeeded');

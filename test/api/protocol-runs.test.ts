@@ -1,22 +1,10 @@
-import { startFakeLlmServers, type FakeLlmServers } from '../fakes/llm';
-import { startLlmTestSystem } from '../helpers/llm-system';
+import { useLlmTestSystem } from '../helpers/llm-system';
 import { readSse } from '../helpers/sse';
-import { isDone, startTestSystem, type TestSystem } from '../helpers/system';
+import { isDone, startTestSystem } from '../helpers/system';
 
 /** kind "protocol": a protocol document run as written, through the agent's parser and scheduler, with no model. */
-let fakes: FakeLlmServers;
-let t: TestSystem;
-
-beforeAll(async () => {
-  fakes = await startFakeLlmServers();
-  // A provider is configured, so a model call would be possible: the test shows none is made.
-  t = await startLlmTestSystem(fakes);
-});
-afterAll(async () => {
-  await t?.close();
-  await fakes?.close();
-});
-beforeEach(() => fakes.openai.reset());
+// A provider is configured, so a model call would be possible: the test shows none is made.
+const sys = useLlmTestSystem();
 
 const DOCUMENT = [
   '<thought>Print a greeting from the context, then reuse what the first program printed.</thought>',
@@ -29,13 +17,13 @@ const steps = (events: { event: string; data: string }[]) =>
   events.filter((e) => e.event === 'step').map((e) => JSON.parse(e.data));
 
 it('runs the actions in dependency order with $id and context references resolved, streaming the agent events, and asks no model', async () => {
-  const created = await t.call('POST', '/v1/runs', {
+  const created = await sys.t.call('POST', '/v1/runs', {
     body: { kind: 'protocol', protocolText: DOCUMENT, context: { word: 'hello', who: { name: 'Ada' } } },
   });
   expect(created.status).toBe(202);
   expect(created.body.kind).toBe('protocol');
-  const headers = { authorization: `Bearer ${await t.token('alice')}` };
-  const stream = await readSse(`${t.url}/v1/runs/${created.body.id}/events`, { headers });
+  const headers = { authorization: `Bearer ${await sys.t.token('alice')}` };
+  const stream = await readSse(`${sys.t.url}/v1/runs/${created.body.id}/events`, { headers });
 
   // Everything in one ordered stream: the first action finishes before the second starts.
   const order = stream.events
@@ -64,7 +52,7 @@ it('runs the actions in dependency order with $id and context references resolve
   expect(finished.second.output).toMatchObject({ stdout: 'HELLO, Ada\n', exitCode: 0, verdict: 'ok' });
   expect(finished.second.startedAt).toBeGreaterThanOrEqual(finished.first.finishedAt);
 
-  const run = await t.waitFor(created.body.id, isDone);
+  const run = await sys.t.waitFor(created.body.id, isDone);
   expect(run.status).toBe('succeeded');
   expect(run.result).toMatchObject({
     response: 'Greeted.',
@@ -72,10 +60,10 @@ it('runs the actions in dependency order with $id and context references resolve
     outputs: { first: { stdout: 'HELLO\n' }, second: { stdout: 'HELLO, Ada\n' } },
   });
   expect(run.result.actions.map((a: any) => [a.id, a.ok])).toEqual([['first', true], ['second', true]]);
-  expect(fakes.openai.requests.filter((r) => r.op === 'chat')).toHaveLength(0);
+  expect(sys.fakes.openai.requests.filter((r) => r.op === 'chat')).toHaveLength(0);
 
   // Action outcomes are artifacts, as in agent runs.
-  const artifacts = await t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
+  const artifacts = await sys.t.call('GET', `/v1/runs/${created.body.id}/artifacts`);
   expect(artifacts.body.items.map((a: any) => [a.kind, a.key])).toEqual(expect.arrayContaining([['action', 'first'], ['action', 'second']]));
 });
 
@@ -87,8 +75,8 @@ it('fails with the reasons when the document breaks the protocol; valid actions 
     '<action type="llm" id="ask">{"prompt": "hi"}</action>',
     '<action type="internal" id="after-ask" depends_on="ask">{"x": "$ask.text"}</action>',
   ].join('\n');
-  const created = await t.call('POST', '/v1/runs', { body: { kind: 'protocol', protocolText: text, context: { word: 'w' } } });
-  const run = await t.waitFor(created.body.id, isDone);
+  const created = await sys.t.call('POST', '/v1/runs', { body: { kind: 'protocol', protocolText: text, context: { word: 'w' } } });
+  const run = await sys.t.waitFor(created.body.id, isDone);
   expect(run.status).toBe('failed');
   expect(run.result.malformed).toEqual([
     'action ghost-dep depends on unknown action(s) nowhere',
@@ -99,27 +87,27 @@ it('fails with the reasons when the document breaks the protocol; valid actions 
   expect(byId.ask).toMatchObject({ ok: false, error: expect.stringContaining('llm actions need a model') });
   expect(byId['after-ask']).toMatchObject({ ok: false, error: 'dependency failed: ask' });
   expect(run.result.outputs.ok).toMatchObject({ stdout: 'fine\n' });
-  expect(fakes.openai.requests.filter((r) => r.op === 'chat')).toHaveLength(0);
+  expect(sys.fakes.openai.requests.filter((r) => r.op === 'chat')).toHaveLength(0);
 });
 
 it('is cancelled like any run: its program is killed and the run ends cancelled', async () => {
   const text = '<action type="tool" id="slow">{"tool": "run_code", "language": "bash", "code": "echo started; sleep 30"}</action>';
-  const created = await t.call('POST', '/v1/runs', { body: { kind: 'protocol', protocolText: text } });
-  const headers = { authorization: `Bearer ${await t.token('alice')}` };
-  await readSse(`${t.url}/v1/runs/${created.body.id}/events`, { headers, until: (e) => e.event === 'stdout' });
-  expect((await t.call('DELETE', `/v1/runs/${created.body.id}`)).status).toBe(202);
-  const run = await t.waitFor(created.body.id, isDone);
+  const created = await sys.t.call('POST', '/v1/runs', { body: { kind: 'protocol', protocolText: text } });
+  const headers = { authorization: `Bearer ${await sys.t.token('alice')}` };
+  await readSse(`${sys.t.url}/v1/runs/${created.body.id}/events`, { headers, until: (e) => e.event === 'stdout' });
+  expect((await sys.t.call('DELETE', `/v1/runs/${created.body.id}`)).status).toBe(202);
+  const run = await sys.t.waitFor(created.body.id, isDone);
   expect(run.status).toBe('cancelled');
 });
 
 it('is checked at submission: protocolText required, context keys must be nameable, protocol fields only on protocol runs', async () => {
-  const missing = await t.call('POST', '/v1/runs', { body: { kind: 'protocol' } });
+  const missing = await sys.t.call('POST', '/v1/runs', { body: { kind: 'protocol' } });
   expect(missing.status).toBe(400);
   expect(missing.body.error.details).toEqual([{ path: ['protocolText'], message: 'required for kind "protocol"' }]);
-  const badKey = await t.call('POST', '/v1/runs', { body: { kind: 'protocol', protocolText: '<response final="true">x</response>', context: { 'a b': 1 } } });
+  const badKey = await sys.t.call('POST', '/v1/runs', { body: { kind: 'protocol', protocolText: '<response final="true">x</response>', context: { 'a b': 1 } } });
   expect(badKey.status).toBe(400);
   expect(badKey.body.error.details[0].path).toEqual(['context', 'a b']);
-  const stray = await t.call('POST', '/v1/runs', { body: { kind: 'code', language: 'bash', code: 'true', protocolText: 'x' } });
+  const stray = await sys.t.call('POST', '/v1/runs', { body: { kind: 'code', language: 'bash', code: 'true', protocolText: 'x' } });
   expect(stray.status).toBe(400);
   expect(stray.body.error.details).toEqual([{ path: ['protocolText'], message: 'only for kind "protocol"' }]);
 });
