@@ -8,6 +8,7 @@ import { checkParsedBody, JSON_TYPES, requireJsonBodies } from './body-guard';
 import type { ApiDeps, RequestContext } from './context';
 import { mountDocs } from './docs';
 import { fromForeign } from './http-errors';
+import { metricsRoute } from './metrics-access';
 import { routes } from './routes';
 import { parseOrThrow, parseQuery } from './validate';
 
@@ -25,9 +26,7 @@ export function buildApp(deps: ApiDeps): express.Express {
   app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, type: JSON_TYPES, strict: false }));
   app.use(checkParsedBody);
 
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
+  app.get('/metrics', metricsRoute(deps.metrics.registry, deps.config.METRICS_TOKEN, deps.verifier));
   mountBullBoard(app, deps);
   mountDocs(app, routes);
   mountConsole(app);

@@ -32,7 +32,8 @@ export async function cancelJob<D extends JobDoc>(kind: JobKind<D>, ctx: Request
   // remove() refuses a job a worker holds (locked): that worker handles the cancel.
   const removed = job ? (await queue.remove(doc._id)) === 1 : true;
   if (removed) {
-    await finalizeJob(events, docs, doc._id, { status: 'cancelled' }, webhookOnEnd(queues, kind as unknown as JobKind, doc));
+    const asJob = kind as unknown as JobKind;
+    await finalizeJob(events, docs, doc._id, { status: 'cancelled' }, webhookOnEnd(queues, asJob, doc), ctx.deps.metrics.jobs.ended(asJob, doc));
     await queues.fair.leave(QUEUES[kind.name], kind.jobData(doc).owner, doc._id);
   }
   return { status: removed ? 200 : 202, doc: (await docs.get(doc._id)) ?? doc };
@@ -48,6 +49,9 @@ export const STREAM_QUERY = z.object({ lastEventId: z.string().optional() });
 export function streamJob<D extends JobDoc>(kind: JobKind<D>) {
   return async (ctx: RequestContext, req: Request, res: Response): Promise<void> => {
     const doc = await loadVisible(kind, ctx);
+    const open = ctx.deps.metrics.sseStreams.labels({ job: kind.name });
+    open.inc();
+    res.once('close', () => open.dec());
     await streamEvents(ctx, req, res, {
       id: doc._id,
       terminal: isTerminal(doc.status),

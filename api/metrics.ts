@@ -1,16 +1,23 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { JobMetrics, ProcessMetrics } from '../core/metrics';
 import type { Queues } from '../core/queues';
 
-/** Prometheus metrics of one API process (its own registry: no global state). */
+/** The API's Prometheus figures, in the process's registry (core/metrics). */
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   runsCreated: Counter<'kind' | 'language'>;
+  /** Event streams (SSE) open on this node, by job (run, experiment, pull). */
+  sseStreams: Gauge<'job'>;
+  /** Outcomes of the jobs this node ends (cancels of queued jobs). */
+  jobs: JobMetrics;
 }
 
-export function createMetrics(queues: Queues): Metrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'paddock_' });
+/** Every state BullMQ 6 keeps a job in (`getJobCounts()` with no argument counts these). */
+export const QUEUE_STATES = ['waiting', 'prioritized', 'waiting-children', 'active', 'delayed', 'completed', 'failed'] as const;
+
+export function createMetrics(proc: ProcessMetrics, queues: Queues): Metrics {
+  const { registry } = proc;
   const httpDuration = new Histogram({
     name: 'paddock_http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
@@ -24,18 +31,25 @@ export function createMetrics(queues: Queues): Metrics {
     labelNames: ['kind', 'language'] as const,
     registers: [registry],
   });
+  const sseStreams = new Gauge({
+    name: 'paddock_sse_streams',
+    help: 'Event streams (SSE) open on this API process',
+    labelNames: ['job'] as const,
+    registers: [registry],
+  });
+  for (const job of ['run', 'experiment', 'pull']) sseStreams.set({ job }, 0);
   new Gauge({
     name: 'paddock_queue_jobs',
-    help: 'Jobs per queue and state (sampled on scrape)',
+    help: 'Jobs per queue and BullMQ state (sampled on scrape; the same figure from every process)',
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
     async collect() {
-      for (const q of queues.all()) {
+      for (const q of [...queues.all(), queues.webhooks]) {
         // Every job carries a priority (core/jobs/priority.ts), so queued jobs are `prioritized`, not `waiting`.
-        const counts = await q.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');
-        for (const [state, n] of Object.entries(counts)) this.set({ queue: q.name, state }, n);
+        const counts = await q.getJobCounts(...QUEUE_STATES);
+        for (const state of QUEUE_STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
       }
     },
   });
-  return { registry, httpDuration, runsCreated };
+  return { registry, httpDuration, runsCreated, sseStreams, jobs: proc.jobs };
 }

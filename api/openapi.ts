@@ -87,6 +87,9 @@ const ROUTE_DOCS: Record<string, RouteDoc> = {
   'get /v1/runs/:id/logs': { ok: { 200: '`{items: [{seq, type, data, ts}], nextAfter}`: events after `after`, oldest first.' } },
   'get /v1/runs/:id/events': { ok: {}, events: ['status', 'stdout', 'stderr', 'token', 'step', 'test', 'result', 'end'] },
   'get /v1/runs/:id/artifacts': { ok: { 200: 'Per-attempt artifacts of autorun, agent and evaluation runs: what the model wrote and what the sandbox made of it.' } },
+  'get /v1/languages': {
+    ok: { 200: '`{image, probedAt, languages: [{name, runtime, version, mainFile, structuredTests}], limits: {maxima, minima, tmpfsMb}}`: versions as a worker found them in the sandbox image (null until one has started).' },
+  },
   'get /v1/integrations': { ok: { 200: '`{items}`: each LLM provider with type, health, latency, model count, circuit state.' } },
   'post /v1/integrations/test': {
     ok: { 200: '`{success: true, response, latency_ms, model_used}` or `{success: false, error, latency_ms}`.' },
@@ -345,10 +348,10 @@ const FIXED_PATHS: Record<string, Json> = {
   '/metrics': {
     get: {
       operationId: 'getMetrics',
-      summary: 'Prometheus metrics',
+      summary: 'Prometheus metrics (an admin token or METRICS_TOKEN)',
       tags: ['system'],
-      security: [],
-      responses: { 200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorsOf(500) },
+      security: [{ bearerAuth: [] }],
+      responses: { 200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorsOf(401, 403, 500) },
     },
   },
   '/openapi.json': {

@@ -12,6 +12,7 @@ import { createRun } from './handlers/create-run';
 import { execute, executeBody } from './handlers/execute';
 import { getRun } from './handlers/get-run';
 import { health, ready } from './handlers/health';
+import { listLanguages } from './handlers/languages';
 import {
   availableModels, integrationTests, integrationTestsQuery, listIntegrations, testAllBody, testAllIntegrations, testIntegration, testIntegrationBody,
 } from './handlers/integrations';
@@ -72,6 +73,7 @@ export const routes: Route[] = [
   { method: 'get', path: '/v1/runs/:id/events', access: 'user', stream: streamJob(RUN_JOB), query: STREAM_QUERY, summary: "Stream a run's events (SSE)" },
   { method: 'get', path: '/v1/runs/:id/artifacts', access: 'user', handler: runArtifacts, summary: "A run's per-attempt artifacts" },
   { method: 'get', path: '/v1/runs/:id/webhooks', access: 'user', handler: listDeliveries(RUN_JOB), summary: 'Webhook deliveries of the run' },
+  { method: 'get', path: '/v1/languages', access: 'user', handler: listLanguages, summary: 'Languages, their runtime versions in the sandbox image, and the limit maxima' },
   { method: 'get', path: '/v1/integrations', access: 'user', handler: listIntegrations, summary: 'List LLM providers with health' },
   { method: 'post', path: '/v1/integrations/test', access: 'user', handler: testIntegration, body: testIntegrationBody, summary: 'Send one short chat through one provider' },
   { method: 'post', path: '/v1/integrations/test-all', access: 'user', handler: testAllIntegrations, body: testAllBody, summary: 'Test every provider at once' },

@@ -146,6 +146,11 @@ export const configSchema = z.object({
   WEBHOOK_TIMEOUT_MS: int(5_000),
   /** Per-role submission quotas (JSON): answered 429 rate_limited with Retry-After. */
   QUOTAS: quotasSchema,
+  /** Static bearer token a Prometheus scrape may send for /metrics (besides an admin JWT); at least 16 characters. */
+  METRICS_TOKEN: optionalString.refine((s) => s === undefined || s.length >= 16, { message: 'must be at least 16 characters' }),
+  /** Unset: none. Else this process (any role) also serves GET /metrics on METRICS_HOST:METRICS_PORT, protected by that address (and METRICS_TOKEN when set). */
+  METRICS_PORT: z.literal('').transform(() => undefined).or(z.coerce.number().int().min(0).max(65535).optional()),
+  METRICS_HOST: z.string().default('127.0.0.1'),
   /** `auto`: readable in a terminal, JSON lines when piped; or force `json` / `pretty`. */
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -11,4 +11,5 @@ export {
 export { ProviderError, LlmAbortError, isAbortError, type ProviderErrorKind } from './errors';
 export { Secret } from './secret';
 export { parseModelRef } from './plan';
+export type { LlmCallObserver, LlmCallReport } from './observe';
 export type * from './types';

@@ -11,6 +11,7 @@ import { costUsd } from './cost';
 import { isAbortError, ProviderError } from './errors';
 import { parseModelRef, pickModel, planCall, type PlanStep } from './plan';
 import { createAdapter } from './providers';
+import { attemptsOf, reportCall, type LlmCallObserver } from './observe';
 import { hasImages } from './providers/messages';
 import { RedisRateLimiter } from './rate-limit';
 import { applyPolicy, listAvailableModels } from './select';
@@ -34,6 +35,8 @@ export interface CreateLlmOptions {
   healthTimeoutMs?: number;
   /** Random source for jitter; tests may pin it. */
   random?: () => number;
+  /** Told about every provider a call tried: outcome, latency, tokens, cost (metrics). Must be cheap; a throw is logged. */
+  onCall?: LlmCallObserver;
 }
 
 const TEST_PROMPT = 'Reply with the single word: pong';
@@ -105,10 +108,14 @@ export function createLlm(opts: CreateLlmOptions): Llm {
       rt.adapter.chat({
         model, messages: req.messages, temperature: req.temperature, maxOutputTokens: req.maxOutputTokens, signal,
         onDelta: req.onDelta ? deltaSink(req.onDelta, state, log) : undefined,
-      }));
+      })).catch((err: unknown) => {
+      reportCall(opts.onCall, log, 'chat', attemptsOf(err));
+      throw err;
+    });
     await noteSuccess(result);
     const { value, step, attempts } = result;
     const cost = costUsd(runtimes.get(step.provider)!.cfg.prices?.[step.model], value.usage);
+    reportCall(opts.onCall, log, 'chat', attempts, { provider: step.provider, model: step.model, latencyMs: result.stepMs, usage: value.usage, costUsd: cost });
     return {
       text: value.text, usage: value.usage, ...(cost !== undefined ? { costUsd: cost } : {}),
       model: `${step.provider}/${step.model}`, latencyMs: Date.now() - started, finishReason: value.finishReason, attempts,
@@ -120,10 +127,14 @@ export function createLlm(opts: CreateLlmOptions): Llm {
     if (req.values.length === 0) throw new ValidationError('embed: values must not be empty');
     const steps = await plan(await resolveAuto(req.model, 'embeddings'), ['embeddings'], req.fallback ?? true);
     const result = await runChain(steps, runtimes, context(req.signal), {}, (rt, model, signal) =>
-      rt.adapter.embed({ model, values: req.values, signal }));
+      rt.adapter.embed({ model, values: req.values, signal })).catch((err: unknown) => {
+      reportCall(opts.onCall, log, 'embed', attemptsOf(err));
+      throw err;
+    });
     await noteSuccess(result);
     const { value, step, attempts } = result;
     const cost = costUsd(runtimes.get(step.provider)!.cfg.prices?.[step.model], value.usage);
+    reportCall(opts.onCall, log, 'embed', attempts, { provider: step.provider, model: step.model, latencyMs: result.stepMs, usage: value.usage, costUsd: cost });
     return {
       embeddings: value.embeddings, usage: value.usage, ...(cost !== undefined ? { costUsd: cost } : {}),
       model: `${step.provider}/${step.model}`, latencyMs: Date.now() - started, attempts,

@@ -18,10 +18,14 @@ import { preflight, redactUrl } from '../core/preflight';
 import { openQueues } from '../core/queues';
 import { openStore } from '../core/store';
 import { countWorkers } from '../core/worker-liveness';
+import { createProcessMetrics } from '../core/metrics';
+import { startMetricsServer, type MetricsServer } from '../core/metrics/server';
 
 export interface System {
   api?: ApiHandle;
   worker?: WorkerHandle;
+  /** This process's own /metrics listener, when METRICS_PORT is set. */
+  metrics?: MetricsServer;
   redisUrl: string;
   mongoUrl: string;
   /** Set when MONGO_URL was unset: where the MongoDB stand-in this process started keeps its data. */
@@ -98,7 +102,8 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
     const events = new EventLog(redis, store.events, config.QUEUE_PREFIX, config.EVENTS_LIVE_TTL_S);
     const cancelChannel = `${config.QUEUE_PREFIX}:cancel`;
     const system: System = { redisUrl, mongoUrl, standin: standinStorage, close: () => closer.close() };
-    const llm = createLlm({ config: config.llm, redis, log: log.child({ component: 'llm' }), prefix: config.QUEUE_PREFIX });
+    const metrics = createProcessMetrics();
+    const llm = createLlm({ config: config.llm, redis, log: log.child({ component: 'llm' }), prefix: config.QUEUE_PREFIX, onCall: metrics.llmCall });
     closer.add('llm', () => llm.close());
     const queueConnection = redis.duplicate({ maxRetriesPerRequest: null });
     logConnectionErrors(queueConnection, log, 'queue redis');
@@ -112,7 +117,7 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
       closer.add('sandbox leftovers', async () => {
         if (system.worker) await removeLeftovers(config, system.worker.ownerId, workerLog);
       });
-      system.worker = await startWorker({ config, log: workerLog, redis, store, events, queues, llm, cancelChannel });
+      system.worker = await startWorker({ config, log: workerLog, redis, store, events, queues, llm, cancelChannel, metrics });
       closer.add('worker', () => system.worker!.close(), { timeoutMs: config.SHUTDOWN_GRACE_MS + WORKER_STOP_MS });
     }
     if (config.PADDOCK_ROLE !== 'worker') {
@@ -125,13 +130,20 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
         queues,
         llm,
         verifier: new TokenVerifier({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
-        metrics: createMetrics(queues),
+        metrics: createMetrics(metrics, queues),
         cancelChannel,
         dockerPing: system.worker ? () => pingDocker(config.DOCKER_SOCKET) : undefined,
       }).catch((err: unknown) => {
         throw listenError(config, err);
       });
       closer.add('api', () => system.api!.close());
+    }
+    if (config.METRICS_PORT !== undefined) {
+      const port = config.METRICS_PORT;
+      system.metrics = await startMetricsServer(metrics.registry, { host: config.METRICS_HOST, port, token: config.METRICS_TOKEN }).catch((err: unknown) => {
+        throw new ConfigError(`METRICS_PORT=${port}: cannot listen on ${config.METRICS_HOST}:${port} (${firstLine(err)})`);
+      });
+      closer.add('metrics listener', () => system.metrics!.close());
     }
     if (config.PADDOCK_ROLE === 'api') await warnWithoutWorkers(redis, config, log);
     return system;

@@ -5,6 +5,7 @@ import type { Config } from '../core/config';
 import type { EventLog } from '../core/events';
 import type { Llm } from '../llm';
 import type { Logger } from '../core/logger';
+import type { ProcessMetrics } from '../core/metrics';
 import { JOB_KINDS } from '../core/jobs/kinds';
 import type { Queues } from '../core/queues';
 import type { Store } from '../core/store';
@@ -16,8 +17,10 @@ import { createEnsureModel } from './ensure-model';
 import { experimentHandler } from './experiments';
 import { consume, type JobHandler } from './lifecycle';
 import { pullHandler } from './pulls';
+import { registerSandboxMetrics } from './metrics';
 import { reconcileAll } from './reconcile';
 import { runHandler } from './runs';
+import { probeRuntimes } from './runtimes';
 import { startWebhookDelivery } from './webhooks';
 
 export interface WorkerDeps {
@@ -29,6 +32,8 @@ export interface WorkerDeps {
   queues: Queues;
   llm: Llm;
   cancelChannel: string;
+  /** The process's figures: the pool gauges and job outcomes go there. */
+  metrics?: ProcessMetrics;
 }
 
 export interface WorkerHandle {
@@ -57,6 +62,13 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       await redis.del(ownerKey(ownerId));
     });
 
+    const maxLimits = {
+      timeoutMs: config.SANDBOX_MAX_TIMEOUT_MS,
+      memoryMb: config.SANDBOX_MAX_MEMORY_MB,
+      cpus: config.SANDBOX_MAX_CPUS,
+      pids: config.SANDBOX_MAX_PIDS,
+      outputBytes: config.SANDBOX_MAX_OUTPUT_BYTES,
+    };
     const sandbox = createSandbox({
       image: config.SANDBOX_IMAGE,
       socketPath: config.DOCKER_SOCKET,
@@ -68,13 +80,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       pool: {
         size: config.SANDBOX_POOL_SIZE,
         // Pool containers get the maxima; a run asking for less is lowered before it starts.
-        limits: {
-          timeoutMs: config.SANDBOX_MAX_TIMEOUT_MS,
-          memoryMb: config.SANDBOX_MAX_MEMORY_MB,
-          cpus: config.SANDBOX_MAX_CPUS,
-          pids: config.SANDBOX_MAX_PIDS,
-          outputBytes: config.SANDBOX_MAX_OUTPUT_BYTES,
-        },
+        limits: maxLimits,
         refillConcurrency: config.SANDBOX_POOL_REFILL_CONCURRENCY,
         maxIdleMs: config.SANDBOX_POOL_MAX_IDLE_MS,
       },
@@ -82,6 +88,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       log: log.child({ component: 'sandbox' }),
     });
     closer.add('sandbox', () => sandbox.close());
+    if (deps.metrics) registerSandboxMetrics(deps.metrics.registry, sandbox);
 
     const reaper = createReaper({
       socketPath: config.DOCKER_SOCKET,
@@ -97,7 +104,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     const cancels = await CancelRegistry.listen(redis.duplicate(), deps.cancelChannel, log);
     closer.add('cancel listener', () => cancels.close());
 
-    const reconcileDeps = { store: deps.store, events: deps.events, queues: deps.queues, log, attempts: config.JOB_ATTEMPTS };
+    const reconcileDeps = { store: deps.store, events: deps.events, queues: deps.queues, log, attempts: config.JOB_ATTEMPTS, metrics: deps.metrics?.jobs };
     const reconcile = () =>
       reconcileAll(Object.values(JOB_KINDS), config.ORPHAN_RUN_AGE_MS, reconcileDeps).catch((err) => log.warn({ err }, 'reconcile sweep failed'));
     const reconcileTimer = setInterval(reconcile, config.ORPHAN_RUN_AGE_MS);
@@ -111,7 +118,9 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     ];
     const connection = redis.duplicate({ maxRetriesPerRequest: null });
     closer.add('worker redis', async () => void (await connection.quit()));
-    const lifecycle = { config, log, store: deps.store, events: deps.events, cancels, queues: deps.queues, connection, reconcile: reconcileDeps };
+    const lifecycle = {
+      config, log, store: deps.store, events: deps.events, cancels, queues: deps.queues, connection, reconcile: reconcileDeps, metrics: deps.metrics?.jobs,
+    };
     const workers = [...handlers.map((h) => consume(h as unknown as JobHandler, lifecycle)), startWebhookDelivery({ config, log, store: deps.store, connection })];
 
     let graceTimer: NodeJS.Timeout | undefined;
@@ -128,6 +137,15 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     for (const w of workers) void w.run().catch((err) => log.error({ err, queue: w.name }, 'worker stopped'));
     await Promise.all(workers.map((w) => w.waitUntilReady()));
     void reconcile(); // a restart after a crash repairs what the crash left at once
+    // In the background: GET /v1/languages reports what the image really has; runs need not wait for it.
+    const probeStop = new AbortController();
+    const probe = probeRuntimes({
+      sandbox, redis, prefix: config.QUEUE_PREFIX, image: config.SANDBOX_IMAGE, limits: maxLimits, ownerId, signal: probeStop.signal, log,
+    });
+    closer.add('runtime probe', async () => {
+      probeStop.abort();
+      await probe;
+    });
     log.info({ ownerId, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
     return { ownerId, close: () => closer.close(), abort };
   } catch (err) {

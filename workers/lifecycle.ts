@@ -8,6 +8,7 @@ import { finalizeJob } from '../core/jobs/finalize';
 import type { JobKind } from '../core/jobs/kinds';
 import type { JobData, JobDoc, JobOutcome } from '../core/jobs/model';
 import type { Logger } from '../core/logger';
+import type { JobMetrics } from '../core/metrics';
 import { QUEUES, type Queues } from '../core/queues';
 import { webhookOnEnd } from '../core/webhooks/notify';
 import type { Store } from '../core/store';
@@ -45,6 +46,8 @@ export interface LifecycleDeps {
   events: EventLog;
   cancels: CancelRegistry;
   queues: Queues;
+  /** Queue wait, run duration and outcomes of the jobs this process ends. */
+  metrics?: JobMetrics;
 }
 
 /** The worker is shutting down: the job goes back to the queue without spending an attempt. */
@@ -65,10 +68,14 @@ export async function processJob<D extends JobDoc>(handler: JobHandler<D>, id: s
   const docs = handler.kind.docs(deps.store);
   const kind = handler.kind as unknown as JobKind;
   const interrupted = await deps.events.finale(id);
-  if (interrupted) return finalizeJob(deps.events, docs, id, interrupted, webhookOnEnd(deps.queues, kind, await docs.get(id)));
+  if (interrupted) {
+    const current = await docs.get(id);
+    return finalizeJob(deps.events, docs, id, interrupted, webhookOnEnd(deps.queues, kind, current), deps.metrics?.ended(kind, current));
+  }
   const doc = await docs.claim(id);
   if (!doc) return null; // gone, or already terminal
-  const end = (finale: Finale) => finalizeJob(deps.events, docs, id, finale, webhookOnEnd(deps.queues, kind, doc));
+  deps.metrics?.claimed(kind, doc);
+  const end = (finale: Finale) => finalizeJob(deps.events, docs, id, finale, webhookOnEnd(deps.queues, kind, doc), deps.metrics?.ended(kind, doc));
   // No longer queued: its owner's later jobs move up (fair shares, core/jobs/priority.ts).
   await deps.queues.fair.leave(QUEUES[handler.kind.name], handler.kind.jobData(doc).owner, id);
   if (doc.cancelRequested || ctx.signal.reason === 'cancelled') return end({ status: 'cancelled' });

@@ -3,6 +3,7 @@ import { finalizeJob } from '../core/jobs/finalize';
 import type { JobKind } from '../core/jobs/kinds';
 import type { JobDoc } from '../core/jobs/model';
 import type { Logger } from '../core/logger';
+import type { JobMetrics } from '../core/metrics';
 import { enqueue, type Queues } from '../core/queues';
 import { webhookOnEnd } from '../core/webhooks/notify';
 import type { Store } from '../core/store';
@@ -14,6 +15,8 @@ export interface ReconcileDeps {
   log: Logger;
   /** Attempts a job gets (JOB_ATTEMPTS); a job claimed far more often than this without ending is given up on. */
   attempts: number;
+  /** Outcomes of the jobs this sweep ends. */
+  metrics?: JobMetrics;
 }
 
 export type Reconciled = 'requeued' | 'closed' | 'ok';
@@ -35,7 +38,7 @@ export async function reconcileJob(kind: JobKind, id: string, deps: ReconcileDep
   if (!doc || doc.status !== 'queued' && doc.status !== 'running') return 'ok';
   const finale = await deps.events.finale(id);
   if (finale) {
-    await finalizeJob(deps.events, docs, id, finale, webhookOnEnd(deps.queues, kind, doc));
+    await finalizeJob(deps.events, docs, id, finale, webhookOnEnd(deps.queues, kind, doc), deps.metrics?.ended(kind, doc));
     return 'closed';
   }
   const job = await deps.queues.of(kind.name).getJob(id);
@@ -48,7 +51,7 @@ export async function reconcileJob(kind: JobKind, id: string, deps: ReconcileDep
       error: stalled
         ? { code: 'worker_lost', message: `the workers running this ${kind.noun} stopped ${doc.attempts} times (killed, crashed or unresponsive); gave up (${reason})` }
         : { code: 'attempts_exhausted', message: `every attempt failed; the last: ${reason}` },
-    }, webhookOnEnd(deps.queues, kind, doc));
+    }, webhookOnEnd(deps.queues, kind, doc), deps.metrics?.ended(kind, doc));
     deps.log.warn({ id, reason }, `ended a ${kind.noun} that its queue gave up on`);
     return 'closed';
   }
@@ -56,7 +59,7 @@ export async function reconcileJob(kind: JobKind, id: string, deps: ReconcileDep
     await finalizeJob(deps.events, docs, id, {
       status: 'error',
       error: { code: 'worker_lost', message: `claimed ${doc.attempts} times without ending, and its queue entry is gone` },
-    }, webhookOnEnd(deps.queues, kind, doc));
+    }, webhookOnEnd(deps.queues, kind, doc), deps.metrics?.ended(kind, doc));
     return 'closed';
   }
   await enqueue(deps.queues, kind.name, [kind.jobData(doc)]);

@@ -5,6 +5,9 @@ import type { JobDoc } from './model';
 /** Runs after the finale is recorded and before the document turns terminal (webhooks queue their delivery here). */
 export type EndHook = (finale: Finale) => Promise<void>;
 
+/** Told once, by the process whose write made the document terminal (metrics). Must not throw. */
+export type TerminalObserver = (finale: Finale) => void;
+
 /**
  * Ends a job exactly once, from any process (a worker finishing it, an API node
  * cancelling a queued one, a reconciler closing one the queue gave up on):
@@ -18,11 +21,13 @@ export async function finalizeJob(
   id: string,
   finale: Finale,
   onEnd?: EndHook,
+  observe?: TerminalObserver,
 ): Promise<Finale> {
   await events.finish(id, finale);
   const winner = (await events.finale(id)) ?? finale;
   await events.sync(id);
   if (onEnd) await onEnd(winner);
-  await docs.finish(id, winner.status, { result: winner.result, error: winner.error });
+  const wrote = await docs.finish(id, winner.status, { result: winner.result, error: winner.error });
+  if (wrote) observe?.(winner);
   return winner;
 }

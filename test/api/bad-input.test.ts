@@ -372,7 +372,7 @@ describe('bad-input battery over every route', () => {
     // The battery exercised the error paths, not just the happy ones.
     expect(replies.filter((r) => r.status >= 400).length).toBeGreaterThan(cases.length / 2);
 
-    const metrics = await send({ method: 'GET', path: '/metrics' });
+    const metrics = await send({ method: 'GET', path: '/metrics', headers: { authorization: `Bearer ${adminToken}` } });
     const counts = metrics.text.split('\n').filter((l) => l.startsWith('paddock_http_request_duration_seconds_count{'));
     expect(counts.filter((l) => /status="4\d\d"/.test(l)).length).toBeGreaterThan(0);
     expect(counts.filter((l) => /status="5\d\d"/.test(l) && !(l.includes('route="/ready"') && l.includes('status="503"')))).toEqual([]);

@@ -38,7 +38,7 @@ describe('POST /v1/runs/batch', () => {
       const many = Array.from({ length: 1000 }, () => ({ language: 'bash', code: 'true' }));
       const ok = await api.call('POST', '/v1/runs/batch', { body: { runs: many } });
       expect(ok.body.accepted).toBe(1000);
-      const metrics = await (await fetch(`${api.url}/metrics`)).text();
+      const metrics = await api.scrape();
       expect(metrics).toMatch(/paddock_queue_jobs\{queue="runs",state="prioritized"\} 1000\b/);
       const tooMany = await api.call('POST', '/v1/runs/batch', { body: { runs: [...many, many[0]] } });
       expect(tooMany.status).toBe(400);

@@ -114,7 +114,8 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths['/ready'].get.responses)).toEqual(expect.arrayContaining(['200', '503']));
     expect(doc.paths['/ready'].get.responses['503'].content['application/json'].schema.properties.checks).toBeDefined();
     expect(Object.keys(doc.paths['/metrics'].get.responses['200'].content)).toEqual(['text/plain']);
-    for (const p of ['/metrics', '/openapi.json', '/docs']) expect(doc.paths[p].get.security).toEqual([]);
+    for (const p of ['/openapi.json', '/docs']) expect(doc.paths[p].get.security).toEqual([]);
+    expect(doc.paths['/metrics'].get.security).toEqual([{ bearerAuth: [] }]);
   });
 
   it('moves definitions zod factors out (recursive schemas) into components', async () => {

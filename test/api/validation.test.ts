@@ -113,7 +113,7 @@ describe('health', () => {
   });
 
   it('exposes Prometheus metrics', async () => {
-    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const text = await t.scrape();
     expect(text).toContain('paddock_runs_created_total');
     expect(text).toMatch(/paddock_queue_jobs\{queue="runs",state="waiting"\} \d+/);
   });

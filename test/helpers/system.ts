@@ -38,6 +38,8 @@ export interface TestSystem {
   call(method: string, path: string, opts?: { body?: unknown; as?: string; role?: Role; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   /** Polls GET /v1/runs/:id until `done` holds (deferred on the server's progress, bounded). */
   waitFor(id: string, done: (run: any) => boolean, opts?: { as?: string; timeoutMs?: number }): Promise<any>;
+  /** GET /metrics as an admin (the route is protected): the Prometheus text. */
+  scrape(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -66,7 +68,12 @@ export function testClient(url: string, config: Config, system: System, token: T
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  return { system, config, url, token, call, waitFor, close: () => system.close() };
+  const scrape = async () => {
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${await token('metrics-scraper', 'admin')}` } });
+    if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${await res.text()}`);
+    return res.text();
+  };
+  return { system, config, url, token, call, waitFor, scrape, close: () => system.close() };
 }
 
 export const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'error'];

@@ -56,7 +56,7 @@ it('a run that ended in error is a failed job carrying its code, and /metrics co
   expect(await job.getState()).toBe('failed');
   expect(job.failedReason).toContain('provider_unavailable');
   expect(job.attemptsMade).toBe(1); // not retried: the LLM layer's retries were spent
-  const metrics = await (await fetch(`${t.url}/metrics`)).text();
+  const metrics = await t.scrape();
   expect(metrics).toMatch(/paddock_queue_jobs\{queue="runs",state="failed"\} 1/);
 });
 
