@@ -49,7 +49,7 @@ export const STREAM_QUERY = z.object({ lastEventId: z.string().optional() });
 export function streamJob<D extends JobDoc>(kind: JobKind<D>) {
   return async (ctx: RequestContext, req: Request, res: Response): Promise<void> => {
     const doc = await loadVisible(kind, ctx);
-    const open = ctx.deps.metrics.sseStreams.labels({ job: kind.name });
+    const open = ctx.deps.metrics.sseStreams.labels({ queue: QUEUES[kind.name] });
     open.inc();
     res.once('close', () => open.dec());
     await streamEvents(ctx, req, res, {

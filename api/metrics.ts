@@ -1,14 +1,14 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { JobMetrics, ProcessMetrics } from '../core/metrics';
-import type { Queues } from '../core/queues';
+import { QUEUES, type Queues } from '../core/queues';
 
 /** The API's Prometheus figures, in the process's registry (core/metrics). */
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   runsCreated: Counter<'kind' | 'language'>;
-  /** Event streams (SSE) open on this node, by job (run, experiment, pull). */
-  sseStreams: Gauge<'job'>;
+  /** Event streams (SSE) open on this node, by queue of the job streamed (runs, experiments, model-pulls). */
+  sseStreams: Gauge<'queue'>;
   /** Outcomes of the jobs this node ends (cancels of queued jobs). */
   jobs: JobMetrics;
 }
@@ -33,11 +33,11 @@ export function createMetrics(proc: ProcessMetrics, queues: Queues): Metrics {
   });
   const sseStreams = new Gauge({
     name: 'paddock_sse_streams',
-    help: 'Event streams (SSE) open on this API process',
-    labelNames: ['job'] as const,
+    help: 'Event streams (SSE) open on this API process, by queue of the job streamed',
+    labelNames: ['queue'] as const,
     registers: [registry],
   });
-  for (const job of ['run', 'experiment', 'pull']) sseStreams.set({ job }, 0);
+  for (const queue of Object.values(QUEUES)) sseStreams.set({ queue }, 0);
   new Gauge({
     name: 'paddock_queue_jobs',
     help: 'Jobs per queue and BullMQ state (sampled on scrape; the same figure from every process)',

@@ -14,6 +14,7 @@ import type { LlmCallReport } from '../../llm/observe';
 import type { Finale } from '../event-model';
 import type { JobKind } from '../jobs/kinds';
 import type { JobDoc } from '../jobs/model';
+import { QUEUES } from '../queues';
 
 export interface JobMetrics {
   /** A worker claimed a job: on its first claim, how long it waited in the queue. */
@@ -42,25 +43,26 @@ export function createProcessMetrics(): ProcessMetrics {
 function jobMetrics(registry: Registry): JobMetrics {
   const finished = new Counter({
     name: 'paddock_jobs_finished_total',
-    help: 'Jobs that reached their terminal state, by job (run, experiment, pull), run kind, status and verdict (none when the result has none)',
-    labelNames: ['job', 'kind', 'status', 'verdict'] as const,
+    help: 'Jobs that reached their terminal state, by queue (runs, experiments, model-pulls), kind (the run kind, or experiment / pull), status and verdict (none when the result has none)',
+    labelNames: ['queue', 'kind', 'status', 'verdict'] as const,
     registers: [registry],
   });
   const wait = new Histogram({
     name: 'paddock_job_queue_wait_seconds',
     help: 'Time from acceptance to the first claim by a worker',
-    labelNames: ['job', 'kind'] as const,
+    labelNames: ['queue', 'kind'] as const,
     buckets: WAIT_BUCKETS,
     registers: [registry],
   });
   const duration = new Histogram({
     name: 'paddock_job_run_duration_seconds',
     help: 'Time from the first claim to the terminal state (all attempts), by final status',
-    labelNames: ['job', 'kind', 'status'] as const,
+    labelNames: ['queue', 'kind', 'status'] as const,
     buckets: RUN_BUCKETS,
     registers: [registry],
   });
-  const labels = (kind: JobKind, doc: JobDoc | null | undefined) => ({ job: kind.name, kind: doc ? kind.jobData(doc).kind : 'unknown' });
+  // Not `job`: Prometheus gives every series its scrape job under that name.
+  const labels = (kind: JobKind, doc: JobDoc | null | undefined) => ({ queue: QUEUES[kind.name], kind: doc ? kind.jobData(doc).kind : 'unknown' });
   return {
     claimed(kind, doc) {
       if (doc.attempts !== 1 || !doc.startedAt) return;
