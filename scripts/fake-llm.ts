@@ -3,32 +3,27 @@
  *
  * Starts fake LLM servers (OpenAI, Anthropic, Gemini, Ollama and an
  * OpenAI-compatible "llamafarm"), each speaking its provider's real wire
- * protocol on 127.0.0.1, for offline demos. They answer every request with a
- * canned streamed reply; they are not models. Prints shell exports for
+ * protocol on 127.0.0.1, for offline demos. They are not models: behind them is
+ * the demo model (test/fakes/llm/demo.ts), which recognises Paddock's own
+ * prompts and answers autoruns and evaluations with working code and tests for
+ * a few known tasks (test/fakes/llm/demo-tasks.ts), agent runs with protocol
+ * text that runs code in the sandbox, and anything else with a short fixed
+ * answer, streamed. Never a production path. Prints shell exports for
  * LLM_PROVIDERS / LLM_FALLBACK pointing at them (or, with --json, only the
  * LLM_PROVIDERS JSON) and runs until SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { startFakeLlmServers } from '../test/fakes/llm';
+import { describeDemoTasks } from '../test/fakes/llm/demo-tasks';
+import { demoProviders, useDemoModel } from '../test/fakes/llm/demo';
 
 const FAKE_KEY_ENV = 'FAKE_LLM_KEY';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
   const fakes = await startFakeLlmServers();
-  const providers = [
-    { name: 'llamafarm', type: 'openai-compatible', baseURL: fakes.compatible.baseURL, models: ['llamafarm-chat', 'llamafarm-embed'] },
-    { name: 'ollama', type: 'ollama', baseURL: fakes.ollama.baseURL, models: ['llama3.2:1b', 'nomic-embed-text'] },
-    {
-      name: 'openai', type: 'openai', baseURL: fakes.openai.baseURL, apiKeyEnv: FAKE_KEY_ENV, models: ['gpt-4o-mini', 'text-embedding-3-small'],
-      prices: { 'gpt-4o-mini': { inputPerMTok: 0.15, outputPerMTok: 0.6 } },
-    },
-    {
-      name: 'anthropic', type: 'anthropic', baseURL: fakes.anthropic.baseURL, apiKeyEnv: FAKE_KEY_ENV, models: ['claude-3-5-haiku-latest'],
-      prices: { 'claude-3-5-haiku-latest': { inputPerMTok: 0.8, outputPerMTok: 4 } },
-    },
-    { name: 'gemini', type: 'google', baseURL: fakes.google.baseURL, apiKeyEnv: FAKE_KEY_ENV, models: ['gemini-2.0-flash', 'text-embedding-004'] },
-  ];
+  useDemoModel(fakes);
+  const providers = demoProviders(fakes, FAKE_KEY_ENV);
   const json = JSON.stringify(providers);
   if (values.json) {
     process.stdout.write(`${json}\n`);
@@ -40,7 +35,7 @@ async function main(): Promise<void> {
       + `export ${FAKE_KEY_ENV}=fake-key-not-a-secret\n`,
     );
   }
-  process.stderr.write('fake LLM servers running; Ctrl-C to stop\n');
+  process.stderr.write(`fake LLM servers running (demo model; it writes code for: ${describeDemoTasks()}); Ctrl-C to stop\n`);
 
   let stopping = false;
   const stop = () => {

@@ -97,6 +97,11 @@ export interface FakeLlmServer {
   waitForRequests(n: number): Promise<FakeRequest[]>;
   /** Models listed by the models endpoint. */
   models: string[];
+  /**
+   * Answers chat requests nothing was scripted for (the demo sets it: test/fakes/llm/demo.ts);
+   * undefined from it, or no responder, means the default reply.
+   */
+  responder?: (request: { model: string; body: any }) => FakeReply | undefined;
   /** Clears the queue and the request record (between tests). */
   reset(): void;
   close(): Promise<void>;
@@ -153,8 +158,10 @@ export async function startFakeServer(protocol: FakeProtocol, models: string[]):
     if (kind.op === 'models') return sendJson(res, 200, protocol.modelsJson(fake.models));
     if (kind.op === 'version') return sendJson(res, 200, protocol.versionJson?.() ?? {});
 
-    const reply = queue.shift() ?? (kind.op === 'embed' ? { type: 'embedding' as const } : { type: 'text' as const });
     const model = kind.model ?? 'unknown';
+    const reply = queue.shift()
+      ?? (kind.op === 'chat' ? fake.responder?.({ model, body }) : undefined)
+      ?? (kind.op === 'embed' ? { type: 'embedding' as const } : { type: 'text' as const });
     await respond(res, record, kind.op, model, url, body, reply);
   }
 
