@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   // A signal that came during start-up is served now that there is something to close.
   if (stages.attach(system)) return;
 
+  if (!system.api && system.metrics) log.info({ url: `${system.metrics.url}/metrics` }, 'serving metrics');
   if (system.api) {
     const secretOpts = { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
     const token = await signToken(secretOpts, { sub: 'admin', role: 'admin' });
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
       `  MONGO_URL=${system.mongoUrl}${system.standin ? `   <- ${describeStorage(system.standin)}; production uses a real MongoDB` : ''}`,
       `  Bull Board: ${system.api.url}/admin/queues?token=<admin token>`,
       `  Console: ${system.api.url}/console#token=${token}`,
+      `  Metrics: ${system.api.url}/metrics (admin token or METRICS_TOKEN)${system.metrics ? `; also ${system.metrics.url}/metrics` : ''}`,
       ...(config.WEBHOOK_SECRET ? [] : [`  Webhook signing secret (derived from JWT_SECRET; set WEBHOOK_SECRET in production): ${config.webhooks.secret}`]),
       '  Admin token (12 h):',
       `  ${token}`,
