@@ -6,6 +6,7 @@
  * SSE through fetch() (EventSource cannot send that header) and resume after the
  * last seen event id. Text from the API is only ever set as textContent.
  */
+import { agentPage, agentsPage } from './agents';
 import { comparePage } from './compare';
 import { experimentPage, experimentsPage } from './experiments';
 import { integrationsPage } from './integrations';
@@ -16,6 +17,7 @@ import { runsPage } from './runs';
 
 const PAGES: [string, string][] = [
   ['runs', 'Runs'],
+  ['agents', 'Agents'],
   ['compare', 'Compare'],
   ['integrations', 'Integrations'],
   ['experiments', 'Experiments'],
@@ -49,7 +51,7 @@ function render(): void {
     return signInPage();
   }
   shell(page);
-  const view = ({ runs: runsPage, run: () => runPage(decodeURIComponent(arg)), compare: comparePage, integrations: integrationsPage, experiments: experimentsPage, experiment: () => experimentPage(decodeURIComponent(arg)), models: modelsPage } as Record<string, () => void | Promise<void>>)[page];
+  const view = ({ runs: runsPage, run: () => runPage(decodeURIComponent(arg)), agents: agentsPage, agent: () => agentPage(decodeURIComponent(arg)), compare: comparePage, integrations: integrationsPage, experiments: experimentsPage, experiment: () => experimentPage(decodeURIComponent(arg)), models: modelsPage } as Record<string, () => void | Promise<void>>)[page];
   if (!view) {
     location.hash = '#runs';
     return;

@@ -1,28 +1,29 @@
 /// <reference lib="dom" />
 /** The experiments page and an experiment's live transcript. */
-import { $, api, badge, download, field, h, live, LiveStream, main } from './lib';
+import { $, api, badge, download, field, h, live, LiveStream, main, priorityBadge, prioritySelect } from './lib';
 
 export async function experimentsPage(): Promise<void> {
   const list = await api<{ items: any[] }>('GET', '/v1/experiments?limit=20');
   const prompt = h('textarea', { id: 'exp-prompt', rows: '3' });
   const models = h('textarea', { id: 'exp-models', rows: '2', placeholder: 'one agent per line: provider/model' });
   const rounds = h('input', { id: 'exp-rounds', type: 'number', value: '2', min: '1', max: '100' });
+  const priority = prioritySelect('exp-priority');
   const error = h('p', { class: 'error', id: 'exp-error' });
-  const form = h('form', { id: 'submit-experiment' }, h('h2', {}, 'Start an experiment'), field('Task', prompt), field('Agents', models), field('Rounds', rounds), h('button', { type: 'submit' }, 'Start'), error);
+  const form = h('form', { id: 'submit-experiment' }, h('h2', {}, 'Start an experiment'), field('Task', prompt), field('Agents', models), h('div', { class: 'row' }, field('Rounds', rounds), field('Priority', priority)), h('button', { type: 'submit' }, 'Start'), error);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     void (async () => {
       try {
         const agents = models.value.split(/[\n,]/).map((s) => s.trim()).filter(Boolean).map((model, i) => ({ name: `agent${i + 1}`, model, systemPrompt: `You are agent ${i + 1}.` }));
-        const exp = await api<{ id: string }>('POST', '/v1/experiments', { task: { prompt: prompt.value }, agents, rounds: Number(rounds.value) });
+        const exp = await api<{ id: string }>('POST', '/v1/experiments', { task: { prompt: prompt.value }, agents, rounds: Number(rounds.value), priority: priority.value });
         location.hash = `#experiment/${exp.id}`;
       } catch (err) {
         error.textContent = err instanceof Error ? err.message : String(err);
       }
     })();
   });
-  const table = h('table', { id: 'experiments' }, h('tr', {}, h('th', {}, 'id'), h('th', {}, 'status'), h('th', {}, 'created')));
-  for (const x of list.items) table.append(h('tr', {}, h('td', {}, h('a', { href: `#experiment/${x.id}` }, x.name ?? x.id)), h('td', {}, badge(x.status)), h('td', {}, new Date(x.createdAt).toLocaleString())));
+  const table = h('table', { id: 'experiments' }, h('tr', {}, h('th', {}, 'id'), h('th', {}, 'status'), h('th', {}, 'priority'), h('th', {}, 'created')));
+  for (const x of list.items) table.append(h('tr', { 'data-id': x.id }, h('td', {}, h('a', { href: `#experiment/${x.id}` }, x.name ?? x.id)), h('td', {}, badge(x.status)), h('td', {}, priorityBadge(x.request?.priority)), h('td', {}, new Date(x.createdAt).toLocaleString())));
   main().replaceChildren(h('h1', {}, 'Experiments'), form, table);
 }
 
@@ -70,7 +71,7 @@ export async function experimentPage(id: string): Promise<void> {
   });
   main().replaceChildren(
     h('h1', {}, `Experiment ${exp.name ?? id}`),
-    h('div', { class: 'row' }, status, h('button', { id: 'exp-cancel', onclick: () => void api('DELETE', `/v1/experiments/${encodeURIComponent(id)}`).catch(() => undefined) }, 'Cancel'), h('button', { onclick: () => void api('GET', `/v1/experiments/${encodeURIComponent(id)}/export`).then((x) => download(`${id}.json`, x)) }, 'Export (JSON)')),
+    h('div', { class: 'row' }, status, priorityBadge(exp.request?.priority), h('button', { id: 'exp-cancel', onclick: () => void api('DELETE', `/v1/experiments/${encodeURIComponent(id)}`).catch(() => undefined) }, 'Cancel'), h('button', { onclick: () => void api('GET', `/v1/experiments/${encodeURIComponent(id)}/export`).then((x) => download(`${id}.json`, x)) }, 'Export (JSON)')),
     h('p', { class: 'muted' }, exp.request?.task?.prompt ?? ''),
     h('h2', {}, 'Iterations'),
     iterations,

@@ -53,9 +53,15 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   const json = text ? JSON.parse(text) : undefined;
   if (!res.ok) {
     if (res.status === 401) signOut('Your token was refused; sign in again.');
-    throw new ApiError(res.status, json?.error?.code ?? 'error', json?.error?.message ?? res.statusText);
+    throw new ApiError(res.status, json?.error?.code ?? 'error', errorText(json?.error, res.statusText));
   }
   return json as T;
+}
+
+/** The stable error body as one line: the message, then each detail (`path: message`) a validation error names. */
+function errorText(error: { message?: string; details?: unknown } | undefined, fallback: string): string {
+  const details = Array.isArray(error?.details) ? (error.details as { path?: unknown[]; message?: string }[]).map((d) => `${(d.path ?? []).join('.') || 'body'}: ${d.message ?? ''}`) : [];
+  return [error?.message ?? fallback, ...details].join(' · ');
 }
 
 export interface SseEvent {
@@ -219,3 +225,14 @@ export function download(name: string, value: unknown): void {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+// ---------- priorities ----------
+
+/** Priority classes, first to last (README "Priorities, fair shares and quotas"). */
+export const PRIORITIES = ['critical', 'high', 'medium', 'low'];
+
+/** A run's or experiment's priority class; `medium` when none was asked for. */
+export const priorityBadge = (p: string | undefined) => h('span', { class: `priority priority-${p ?? 'medium'}`, 'data-priority': p ?? 'medium', title: 'priority' }, p ?? 'medium');
+
+/** The priority chooser of a submit form, on `medium` (the API's default). */
+export const prioritySelect = (id: string) => select(id, PRIORITIES, 'medium');

@@ -1,6 +1,10 @@
 /// <reference lib="dom" />
 /** The run view: live events (resumable), then the result, tests and artifacts. */
-import { api, badge, download, h, live, LiveStream, main, TERMINAL } from './lib';
+import { api, badge, download, h, live, LiveStream, main, priorityBadge, TERMINAL } from './lib';
+import { answerCard, consensusCard, kindResult, stepItem } from './results';
+
+/** Kinds whose steps are an agent's thoughts and actions. */
+const AGENTIC = new Set(['agent', 'protocol']);
 
 export async function runPage(id: string): Promise<void> {
   const run = await api<any>('GET', `/v1/runs/${encodeURIComponent(id)}`);
@@ -34,21 +38,9 @@ export async function runPage(id: string): Promise<void> {
     }
     return box;
   };
-  const answerCard = (a: any) => {
-    const key = String(a.tag ?? a.requested ?? a.model);
-    let card = answers.querySelector<HTMLElement>(`[data-tag="${CSS.escape(key)}"]`);
-    if (!card) {
-      card = h('div', { class: 'card answer', 'data-tag': key });
-      answers.append(card);
-    }
-    const usage = a.usage ? `${a.usage.inputTokens ?? a.usage.input ?? 0} in / ${a.usage.outputTokens ?? a.usage.output ?? 0} out tokens` : '';
-    card.replaceChildren(
-      h('h2', {}, String(a.requested ?? key)),
-      a.model && a.model !== (a.requested ?? key) ? h('div', { class: 'muted' }, `answered by ${a.model}`) : '',
-      a.error ? h('p', { class: 'error' }, typeof a.error === 'string' ? a.error : JSON.stringify(a.error)) : h('pre', { class: 'answer-text' }, a.text ?? ''),
-      h('div', { class: 'muted answer-meta' }, [usage, a.costUsd !== undefined && a.costUsd !== null ? `$${Number(a.costUsd).toFixed(6)}` : '', a.latencyMs !== undefined ? `${a.latencyMs} ms` : ''].filter(Boolean).join(' · ')),
-    );
-  };
+  const consensus = h('div', { id: 'consensus', class: 'card', hidden: true });
+  /** A compare/consensus answer: the judge's goes to the consensus card, the others side by side. */
+  const showAnswer = (a: any, agreement?: number) => (a.tag === 'judge' ? consensusCard(consensus, a, agreement) : answerCard(answers, a));
   const testRow = (t: any) => {
     const row = tests.querySelector<HTMLElement>(`[data-test="${CSS.escape(t.name)}"]`) ?? h('tr', { 'data-test': t.name });
     row.replaceChildren(h('td', {}, t.name), h('td', {}, badge(t.status ?? (t.passed ? 'passed' : 'failed'))), h('td', { class: 'test-message' }, t.message ?? ''), h('td', { class: 'muted' }, t.durationMs !== undefined ? `${t.durationMs} ms` : ''));
@@ -60,11 +52,15 @@ export async function runPage(id: string): Promise<void> {
     if (final.error) result.append(h('p', { class: 'error' }, `${final.error.code ?? 'error'}: ${final.error.message ?? ''}`));
     if (r) {
       const summary = [r.verdict && `verdict ${r.verdict}`, r.exitCode !== undefined && r.exitCode !== null && `exit ${r.exitCode}`, r.wallMs !== undefined && `${r.wallMs} ms`, r.costUsd !== undefined && `$${Number(r.costUsd).toFixed(6)}`, r.totals?.costUsd !== undefined && `total $${Number(r.totals.costUsd).toFixed(6)}`].filter(Boolean).join(' · ') || final.status;
-      result.append(h('h2', {}, 'Result'), h('p', { id: 'result-summary' }, summary), h('pre', { id: 'result-json' }, JSON.stringify(r, null, 2)));
+      const summaryEl = h('p', { id: 'result-summary' }, summary);
+      result.append(h('h2', {}, 'Result'), summaryEl, h('details', {}, h('summary', {}, 'Result (JSON)'), h('pre', { id: 'result-json' }, JSON.stringify(r, null, 2))));
       for (const t of r.tests ?? []) testRow(t);
       reveal();
       // Step events tag an answer `<index>:<model as requested>`; the result lists them in that order.
-      (r.answers ?? []).forEach((a: any, i: number) => answerCard({ ...a, tag: `${i}:${a.requested}` }));
+      (r.answers ?? []).forEach((a: any, i: number) => showAnswer({ ...a, tag: `${i}:${a.requested}` }));
+      if (r.judge) showAnswer({ ...r.judge, tag: 'judge' }, r.agreement);
+      const view = kindResult(final.kind ?? run.kind, r);
+      if (view) result.insertBefore(view, summaryEl.nextSibling);
     }
     result.append(h('div', { class: 'row' }, h('button', { id: 'download-result', onclick: () => download(`${id}.json`, final) }, 'Download run (JSON)')));
     try {
@@ -83,7 +79,8 @@ export async function runPage(id: string): Promise<void> {
     output: h('section', { hidden: true }, h('h2', {}, 'Output'), output),
     tests: h('section', { hidden: true }, h('h2', {}, 'Tests'), tests),
     tokens: h('section', { hidden: true }, h('h2', {}, 'Tokens'), tokens),
-    steps: h('details', { hidden: true }, h('summary', {}, 'Steps'), steps),
+    // An agent's or protocol run's steps are its story: open; other kinds' are detail.
+    steps: h('details', { hidden: true, open: AGENTIC.has(run.kind) }, h('summary', {}, 'Steps'), steps),
   };
   const reveal = () => {
     sections.output.hidden = !output.hasChildNodes();
@@ -108,8 +105,8 @@ export async function runPage(id: string): Promise<void> {
           tokenBox(String(d.model ?? 'model')).append(String(d.delta ?? ''));
           break;
         case 'step':
-          if (d.name === 'answer') answerCard(d);
-          steps.append(h('li', {}, `${d.name ?? 'step'} ${JSON.stringify(d)}`));
+          if (d.name === 'answer') showAnswer(d);
+          steps.append(stepItem(d));
           break;
         case 'test':
           testRow(d);
@@ -138,9 +135,20 @@ export async function runPage(id: string): Promise<void> {
 
   main().replaceChildren(
     h('h1', {}, `Run ${id}`),
-    h('div', { class: 'row' }, h('span', { class: 'muted' }, `${run.kind ?? 'code'} · ${run.language ?? ''}`), status, cancel, pause, streamState),
+    h(
+      'div',
+      { class: 'row' },
+      h('span', { class: 'muted' }, [run.kind ?? 'code', run.language].filter(Boolean).join(' · ')),
+      priorityBadge(run.request?.priority),
+      run.agentId ? h('a', { id: 'run-agent', href: `#agent/${encodeURIComponent(run.agentId)}` }, `agent ${run.agentId}`) : '',
+      status,
+      cancel,
+      pause,
+      streamState,
+    ),
     error,
     answers,
+    consensus,
     sections.output,
     sections.tests,
     sections.tokens,
