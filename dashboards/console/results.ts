@@ -8,6 +8,7 @@ import { badge, h } from './lib';
 
 const money = (v: unknown) => `$${Number(v).toFixed(6)}`;
 const usageText = (u: any) => (u ? `${u.inputTokens ?? u.input ?? 0} in / ${u.outputTokens ?? u.output ?? 0} out tokens` : '');
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const joined = (parts: unknown[]) => parts.filter((p) => typeof p === 'string' && p !== '').join(' · ');
 
 // ---------- copy ----------
@@ -119,9 +120,9 @@ const durationOf = (a: any) => (typeof a.startedAt === 'number' && typeof a.fini
 function agentResult(r: any): HTMLElement {
   const summary = joined([
     r.stoppedBy ? `stopped by ${r.stoppedBy}` : '',
-    r.steps !== undefined ? `${r.steps} step${r.steps === 1 ? '' : 's'}` : '',
-    `${(r.actions ?? []).length} actions`,
-    r.malformedTurns ? `${r.malformedTurns} malformed turns` : '',
+    r.steps !== undefined ? plural(r.steps, 'step') : '',
+    plural((r.actions ?? []).length, 'action'),
+    r.malformedTurns ? plural(r.malformedTurns, 'malformed turn') : '',
     usageText(r.usage),
     r.costUsd !== undefined ? money(r.costUsd) : '',
   ]);

@@ -11,6 +11,8 @@ beforeAll(async () => {
   fakes = await startFakeLlmServers();
   t = await startTestSystem({
     LLM_PROVIDERS: JSON.stringify([{ name: 'fake', type: 'openai-compatible', baseURL: fakes.openai.baseURL, models: ['coder', 'writer'] }]),
+    // A busy machine must not turn the auto-run's passing test into a timeout.
+    SANDBOX_MAX_TIMEOUT_MS: '30000',
   });
   b = await openBrowser();
   await b.signIn(t.url, await t.token('alice'));
