@@ -38,6 +38,7 @@ export async function runPage(id: string): Promise<void> {
     }
     return box;
   };
+  const actionOutputs: Record<string, unknown> = {};
   const consensus = h('div', { id: 'consensus', class: 'card', hidden: true });
   /** A compare/consensus answer: the judge's goes to the consensus card, the others side by side. */
   const showAnswer = (a: any, agreement?: number) => (a.tag === 'judge' ? consensusCard(consensus, a, agreement) : answerCard(answers, a));
@@ -59,7 +60,8 @@ export async function runPage(id: string): Promise<void> {
       // Step events tag an answer `<index>:<model as requested>`; the result lists them in that order.
       (r.answers ?? []).forEach((a: any, i: number) => showAnswer({ ...a, tag: `${i}:${a.requested}` }));
       if (r.judge) showAnswer({ ...r.judge, tag: 'judge' }, r.agreement);
-      const view = kindResult(final.kind ?? run.kind, r);
+      // An agent's result lists its actions without their outputs; the step events carried them.
+      const view = kindResult(final.kind ?? run.kind, { outputs: actionOutputs, ...r });
       if (view) result.insertBefore(view, summaryEl.nextSibling);
     }
     result.append(h('div', { class: 'row' }, h('button', { id: 'download-result', onclick: () => download(`${id}.json`, final) }, 'Download run (JSON)')));
@@ -106,6 +108,7 @@ export async function runPage(id: string): Promise<void> {
           break;
         case 'step':
           if (d.name === 'answer') showAnswer(d);
+          if (d.name === 'action_finished' && d.ok) actionOutputs[String(d.id)] = d.output;
           steps.append(stepItem(d));
           break;
         case 'test':

@@ -84,6 +84,7 @@ test("an agent run: why it stopped, its tokens and cost, and its action's output
   await page.locator('#agent-result').waitFor();
   expect(await page.textContent('#agent-summary')).toMatch(/stopped by final_response · 1 step · 1 action · \d+ in \/ \d+ out tokens · \$\d/);
   expect(await page.textContent('#actions tr[data-action=calc]')).toContain('succeeded');
+  expect(await page.textContent('#actions tr[data-action=calc] .action-output')).toContain('"stdout":"42\\n"');
   expect(await page.textContent('#agent-response')).toBe('The answer is 42.');
   await b.shot('agent-run');
 });
