@@ -50,7 +50,8 @@ function render(): void {
     shell('');
     return signInPage();
   }
-  shell(page);
+  // One item's page lights up its list's tab.
+  shell(({ run: 'runs', agent: 'agents', experiment: 'experiments' } as Record<string, string>)[page] ?? page);
   const view = ({ runs: runsPage, run: () => runPage(decodeURIComponent(arg)), agents: agentsPage, agent: () => agentPage(decodeURIComponent(arg)), compare: comparePage, integrations: integrationsPage, experiments: experimentsPage, experiment: () => experimentPage(decodeURIComponent(arg)), models: modelsPage } as Record<string, () => void | Promise<void>>)[page];
   if (!view) {
     location.hash = '#runs';

@@ -74,6 +74,13 @@ async function waitForAll(client: Client, entries: Entry[], concurrency: number)
   const counts = { ok: 0, bad: 0 };
   const bar = progressBar('{bar} {value}/{total} runs | {ok} succeeded, {bad} not');
   if (drawsBars()) bar.start(entries.length, entries.length - pending.length, { ok: 0, bad: entries.length - pending.length });
+  // Ctrl-C stops waiting, not the runs.
+  const onInterrupt = () => {
+    bar.stop();
+    process.stderr.write(`paddock: stopped waiting; the runs go on (paddock list)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
   let next = 0;
   const worker = async () => {
     while (next < pending.length) {
@@ -87,6 +94,7 @@ async function waitForAll(client: Client, entries: Entry[], concurrency: number)
   try {
     await Promise.all(Array.from({ length: Math.min(concurrency, pending.length) }, worker));
   } finally {
+    process.off('SIGINT', onInterrupt);
     bar.stop();
   }
 }

@@ -9,7 +9,8 @@ export function progressBar(format: string): SingleBar {
     format,
     stream: process.stderr,
     barsize: 30,
-    hideCursor: true,
+    // The cursor stays visible: a Ctrl-C mid-bar leaves the terminal as it was.
+    hideCursor: false,
     clearOnComplete: false,
     barCompleteChar: '█',
     barIncompleteChar: '░',
