@@ -72,7 +72,7 @@ function programFiles(dir: string): string[] {
 async function waitForAll(client: Client, entries: Entry[], concurrency: number): Promise<void> {
   const pending = entries.filter((e) => e.id);
   const counts = { ok: 0, bad: 0 };
-  const bar = progressBar('{bar} {value}/{total} runs | {ok} succeeded, {bad} not');
+  const bar = progressBar('{bar} {value}/{total} runs | {ok} succeeded, {bad} did not');
   if (drawsBars()) bar.start(entries.length, entries.length - pending.length, { ok: 0, bad: entries.length - pending.length });
   // Ctrl-C stops waiting, not the runs.
   const onInterrupt = () => {

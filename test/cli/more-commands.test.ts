@@ -140,7 +140,7 @@ describe('paddock batch', () => {
     const dir = await folder({ 'one.py': 'print(1)', 'two.sh': 'echo 2', 'three.js': 'console.log(3)' });
     const r = await onTerminal(['batch', dir]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('3/3 runs | 3 succeeded, 0 not');
+    expect(r.stdout).toContain('3/3 runs | 3 succeeded, 0 did not');
   });
 
   it.each([[[]], [['/no/such/dir']], [['EMPTY']], [['DIR', '--concurrency', '0']]])('bad usage %j: exit 2, nothing sent', async (args) => {
