@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { transformSync } from 'esbuild';
+import { buildSync } from 'esbuild';
 import type { Express, Request, Response } from 'express';
 
 /**
  * The web console at /console: one HTML page, one stylesheet and one ES module
- * (dashboards/console/app.ts, plain TypeScript compiled here by esbuild, once, on
- * first request). It is a client of the public HTTP API and nothing else: the page
+ * (dashboards/console/app.ts and the page modules it imports, plain TypeScript
+ * bundled here by esbuild, once, on first request). It is a client of the public HTTP API and nothing else: the page
  * itself is public, every call it makes carries the token the user pasted. Nothing
  * is loaded from another host, and the Content-Security-Policy says so.
  */
@@ -37,11 +37,17 @@ export function mountConsole(app: Express): void {
     headers(res).set('cache-control', 'no-store').type('html').send(page);
   });
   app.get(`${CONSOLE_PATH}/app.js`, (_req: Request, res: Response) => {
-    script ??= transformSync(readFileSync(path.join(DIR, 'app.ts'), 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: 'app.ts' }).code;
+    script ??= bundle();
     headers(res).type('text/javascript').send(script);
   });
   app.get(`${CONSOLE_PATH}/app.css`, (_req: Request, res: Response) => {
     style ??= readFileSync(path.join(DIR, 'app.css'), 'utf8');
     headers(res).type('text/css').send(style);
   });
+}
+
+/** app.ts with the page modules it imports (all in dashboards/console/), as one ES module. */
+function bundle(): string {
+  const out = buildSync({ entryPoints: [path.join(DIR, 'app.ts')], bundle: true, write: false, format: 'esm', target: 'es2022', platform: 'browser', logLevel: 'silent' });
+  return out.outputFiles[0]!.text;
 }

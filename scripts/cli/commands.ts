@@ -22,7 +22,7 @@ export async function run(client: Client, o: RunOptions & { follow?: boolean; de
   const stop = onInterrupt(term, id);
   const status = await followEvents(client, `${runPath(id)}/events`, { onEvent: () => undefined });
   stop();
-  const doc = await settled(client, id);
+  const doc = await settled(client, runPath(id));
   if (o.json) printJson(doc);
   else printOutcome(term, doc);
   return exitForStatus(status);
@@ -72,12 +72,12 @@ function printOutcome(term: Terminal, doc: Record<string, any>): void {
 }
 
 /**
- * The run document once it shows the terminal state. `end` goes out just before
- * the document is written (core/jobs/finalize.ts), so a GET right after may lag.
+ * The job (a run, a pull) once its document shows the terminal state. `end` goes out just
+ * before the document is written (core/jobs/finalize.ts), so a GET right after may lag.
  */
-async function settled(client: Client, id: string): Promise<Record<string, any>> {
+export async function settled(client: Client, path: string): Promise<Record<string, any>> {
   for (let i = 0; ; i++) {
-    const { body } = await client.json('GET', runPath(id));
+    const { body } = await client.json('GET', path);
     if (TERMINAL.has(body.status) || i >= 100) return body;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -1,6 +1,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client } from './client';
+import { batch } from './batch';
 import * as commands from './commands';
+import { logs } from './logs';
+import { pull } from './pull';
+import { token } from './token';
 import { CliError, EXIT, usageError } from './errors';
 
 /**
@@ -13,14 +17,24 @@ const USAGE = `usage: paddock <command> [options]
 
   run     --language <python|javascript|bash> (--code <src> | --file <path|->)
           [--stdin <text|->] [--test name=code]... [--kind <kind> --prompt <text> --model <ref>]
-          [--timeout-ms <n>] [--memory-mb <n>] [--idempotency-key <key>]
-          [--follow | --detach | --json]
+          [--timeout-ms <n>] [--memory-mb <n>] [--priority <critical|high|medium|low>]
+          [--idempotency-key <key>] [--follow | --detach | --json]
                            submit a run and wait for it; --follow streams its events live
   follow  <id> [--last-event-id <seq>]
                            stream a run's events (replay, then live) until it ends
+  logs    <id> [--after <seq>] [--json]
+                           the run's events so far: its output, then status lines
   get     <id>             the run as JSON
   cancel  <id>             cancel a queued or running run
   list    [--status <s>] [--kind <k>] [--limit <n>] [--cursor <c>] [--json]
+  batch   <dir> [--priority <p>] [--timeout-ms <n>] [--memory-mb <n>] [--concurrency <n>] [--json]
+                           run every .py, .js, .mjs, .cjs and .sh file in <dir>, with a progress
+                           bar; one line per file, exit code of the worst outcome
+  pull    <model> [--server <name>]
+                           pull a model on Ollama with a progress bar
+  token   --sub <name> [--role <user|admin>] [--ttl <12h>]
+                           mint a token for a local deployment (JWT_SECRET, else DATA_DIR's
+                           development secret), as npm run token does
 
 options of every command:
   --url <url>     the API (env PADDOCK_URL, default http://127.0.0.1:8080)
@@ -29,6 +43,7 @@ options of every command:
 
 exit codes: 0 succeeded · 1 the run failed or timed out · 2 usage error ·
             3 the run ended in error or was cancelled · 4 HTTP, auth or connection problem
+            (batch: the worst of its runs; 4 when the server refused some)
 `;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -43,13 +58,17 @@ const COMMANDS: Record<string, { args: string[]; options: Options }> = {
     options: {
       language: { ...str, short: 'l' }, code: { ...str, short: 'c' }, file: { ...str, short: 'f' }, stdin: str,
       test: { ...str, multiple: true }, kind: str, prompt: str, model: str, 'timeout-ms': str, 'memory-mb': str,
-      'idempotency-key': str, follow: flag, detach: flag, json: flag,
+      priority: str, 'idempotency-key': str, follow: flag, detach: flag, json: flag,
     },
   },
   follow: { args: ['id'], options: { 'last-event-id': str } },
+  logs: { args: ['id'], options: { after: str, json: flag } },
   get: { args: ['id'], options: {} },
   cancel: { args: ['id'], options: {} },
   list: { args: [], options: { status: str, kind: str, limit: str, cursor: str, json: flag } },
+  batch: { args: ['dir'], options: { priority: str, 'timeout-ms': str, 'memory-mb': str, concurrency: str, json: flag } },
+  pull: { args: ['model'], options: { server: str } },
+  token: { args: [], options: { sub: str, role: str, ttl: str } },
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -59,7 +78,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   const command = COMMANDS[name];
-  if (!command) throw usageError(`unknown command ${JSON.stringify(name)} (run, follow, get, cancel, list)`);
+  if (!command) throw usageError(`unknown command ${JSON.stringify(name)} (${Object.keys(COMMANDS).join(', ')})`);
   const { values, positionals } = parse(rest, { ...COMMON, ...command.options });
   if (values.help) {
     process.stdout.write(USAGE);
@@ -69,17 +88,25 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     throw usageError(command.args.length === 0 ? `paddock ${name} takes no arguments` : `paddock ${name} needs <${command.args.join('> <')}>`);
   }
   if (values.follow && (values.detach || values.json)) throw usageError('--follow cannot be combined with --detach or --json');
+  // Signed here, not by the server: no URL and no token needed.
+  if (name === 'token') return token(env, values);
   const client = new Client(baseUrl(values.url ?? env.PADDOCK_URL), values.token ?? env.PADDOCK_TOKEN);
-  const id = positionals[0]!;
+  const arg = positionals[0]!;
   switch (name) {
     case 'run':
       return commands.run(client, values);
     case 'follow':
-      return commands.follow(client, id, seq(values['last-event-id']));
+      return commands.follow(client, arg, seq(values['last-event-id']));
+    case 'logs':
+      return logs(client, arg, { json: values.json, after: seq(values.after, '--after') });
+    case 'batch':
+      return batch(client, arg, values);
+    case 'pull':
+      return pull(client, arg, values);
     case 'get':
-      return commands.get(client, id);
+      return commands.get(client, arg);
     case 'cancel':
-      return commands.cancel(client, id);
+      return commands.cancel(client, arg);
     default:
       return commands.list(client, values);
   }
@@ -105,8 +132,8 @@ function baseUrl(raw: string | undefined): string {
   }
 }
 
-function seq(raw: string | undefined): string | undefined {
-  if (raw !== undefined && !/^\d+$/.test(raw)) throw usageError('--last-event-id must be an event seq (a whole number)');
+function seq(raw: string | undefined, flag = '--last-event-id'): string | undefined {
+  if (raw !== undefined && !/^\d+$/.test(raw)) throw usageError(`${flag} must be an event seq (a whole number)`);
   return raw;
 }
 

@@ -13,6 +13,7 @@ export interface RunOptions {
   model?: string;
   'timeout-ms'?: string;
   'memory-mb'?: string;
+  priority?: string;
 }
 
 const BY_EXTENSION: Record<string, string> = { py: 'python', js: 'javascript', mjs: 'javascript', cjs: 'javascript', sh: 'bash' };
@@ -26,16 +27,13 @@ export function runRequest(o: RunOptions, readStdin: () => string): Record<strin
   if (o.code !== undefined && o.file !== undefined) throw usageError('give --code or --file, not both');
   if (o.file === '-' && o.stdin === '-') throw usageError('only one of --file and --stdin can read standard input');
   const code = o.file === undefined ? o.code : o.file === '-' ? readStdin() : readText(o.file);
-  const language = o.language ?? (o.file && o.file !== '-' ? BY_EXTENSION[o.file.split('.').pop() ?? ''] : undefined);
+  const language = o.language ?? (o.file && o.file !== '-' ? languageOf(o.file) : undefined);
   const kind = o.kind;
   if (kind === undefined || kind === 'code') {
     if (code === undefined) throw usageError('nothing to run: give --code or --file (LLM kinds: --kind and --prompt)');
     if (language === undefined) throw usageError('--language is needed (python, javascript or bash)');
   }
-  const limits = {
-    ...(o['timeout-ms'] !== undefined ? { timeoutMs: positiveInt('--timeout-ms', o['timeout-ms']) } : {}),
-    ...(o['memory-mb'] !== undefined ? { memoryMb: positiveInt('--memory-mb', o['memory-mb']) } : {}),
-  };
+  const limits = limitsOf(o);
   return {
     ...(kind !== undefined ? { kind } : {}),
     ...(language !== undefined ? { language } : {}),
@@ -44,8 +42,24 @@ export function runRequest(o: RunOptions, readStdin: () => string): Record<strin
     ...(o.test?.length ? { tests: o.test.map(parseTest) } : {}),
     ...(o.prompt !== undefined ? { prompt: o.prompt } : {}),
     ...(o.model !== undefined ? { model: o.model } : {}),
-    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...(limits ? { limits } : {}),
+    ...(o.priority !== undefined ? { priority: o.priority } : {}),
   };
+}
+
+/** The language a file's extension names (`add.py` → python), if any. */
+export function languageOf(file: string): string | undefined {
+  const dot = file.lastIndexOf('.');
+  return dot > 0 ? BY_EXTENSION[file.slice(dot + 1)] : undefined;
+}
+
+/** `--timeout-ms` and `--memory-mb` as a request's `limits`, when either is given. */
+export function limitsOf(o: Pick<RunOptions, 'timeout-ms' | 'memory-mb'>): { timeoutMs?: number; memoryMb?: number } | undefined {
+  const limits = {
+    ...(o['timeout-ms'] !== undefined ? { timeoutMs: positiveInt('--timeout-ms', o['timeout-ms']) } : {}),
+    ...(o['memory-mb'] !== undefined ? { memoryMb: positiveInt('--memory-mb', o['memory-mb']) } : {}),
+  };
+  return Object.keys(limits).length > 0 ? limits : undefined;
 }
 
 /** `--test name=code`: an assert-style test (statements run with the program's names in scope). */

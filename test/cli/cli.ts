@@ -16,12 +16,26 @@ export interface CliProcess {
   waitFor(which: 'stdout' | 'stderr', pattern: RegExp): Promise<RegExpMatchArray>;
 }
 
+export interface CliOptions {
+  npx?: boolean;
+  stdin?: string;
+  /** On a pseudo-terminal (util-linux `script`): stdout and stderr arrive together, as a person sees them. */
+  terminal?: boolean;
+}
+
 /**
  * Starts the CLI: through `npx paddock` (the package.json bin entry, as a user
  * types it) or straight through its launcher on this Node.
  */
-export function cli(args: string[], env: Record<string, string>, opts: { npx?: boolean; stdin?: string } = {}): CliProcess {
+export function cli(args: string[], env: Record<string, string>, opts: CliOptions = {}): CliProcess {
   const [cmd, argv] = opts.npx ? ['npx', ['--no-install', 'paddock', ...args]] : [process.execPath, [LAUNCHER, ...args]];
+  if (opts.terminal) return start('script', ['-qfec', [cmd, ...argv].map(shellQuote).join(' '), '/dev/null'], env, opts);
+  return start(cmd, argv, env, opts);
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function start(cmd: string, argv: string[], env: Record<string, string>, opts: CliOptions): CliProcess {
   const child = spawn(cmd, argv, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
@@ -58,7 +72,7 @@ export function cli(args: string[], env: Record<string, string>, opts: { npx?: b
 }
 
 /** Runs the CLI to its end. */
-export async function cliResult(args: string[], env: Record<string, string>, opts: { npx?: boolean; stdin?: string } = {}) {
+export async function cliResult(args: string[], env: Record<string, string>, opts: CliOptions = {}) {
   const p = cli(args, env, opts);
   const code = await p.exited;
   return { code, stdout: p.stdout(), stderr: p.stderr() };
