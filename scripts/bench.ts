@@ -114,7 +114,10 @@ async function ceiling(target: NaiveTarget): Promise<number> {
 }
 
 interface Deployment {
+  /** Row prefix ('' for the default runtime, '**runsc:** ' for another). */
   label: string;
+  /** For progress lines. */
+  name: string;
   paddock: PaddockProcess;
   token: string;
   naive: NaiveTarget;
@@ -124,12 +127,12 @@ const pick = (s: RunSpec & { naiveCmd?: string[] }): RunSpec => ({ language: s.l
 
 async function pacedRows(d: Deployment, language: 'python' | 'javascript', stages?: Stages[], posts?: number[]): Promise<Row[]> {
   const p = TRIVIAL[language];
-  say(`${d.label}: ${language}, a run every ${PACE_MS} ms: Paddock…`);
+  say(`${d.name}: ${language}, a run every ${PACE_MS} ms: Paddock…`);
   const a = await latency(budget, () => paddockRun(d.paddock.url, d.token, pick(p)), PACE_MS, async (r) => {
     posts?.push(r.postMs);
     if (stages) stages.push(await stagesOf(d.paddock.url, d.token, r.id));
   });
-  say(`${d.label}: ${language}, a run every ${PACE_MS} ms: naive…`);
+  say(`${d.name}: ${language}, a run every ${PACE_MS} ms: naive…`);
   const b = await latency(budget, () => naiveRun(d.naive, p.naiveCmd, p.stdout), PACE_MS);
   const p50Target = language === 'python' ? 25 : 60;
   const what = `${d.label}${language}, fresh container, one run every ${PACE_MS} ms`;
@@ -141,9 +144,9 @@ async function pacedRows(d: Deployment, language: 'python' | 'javascript', stage
 
 async function freshThroughputRows(d: Deployment, ceilingPerS: number): Promise<Row[]> {
   const p = TRIVIAL.python;
-  say(`${d.label}: python, ${budget.concurrency} clients, fresh: Paddock…`);
+  say(`${d.name}: python, ${budget.concurrency} clients, fresh: Paddock…`);
   const a = await throughput(budget, () => paddockRun(d.paddock.url, d.token, pick(p)));
-  say(`${d.label}: python, ${budget.concurrency} clients, fresh: naive…`);
+  say(`${d.name}: python, ${budget.concurrency} clients, fresh: naive…`);
   const b = await throughput(budget, () => naiveRun(d.naive, p.naiveCmd, p.stdout));
   const what = `${d.label}python, ${budget.concurrency} clients, fresh container per run: throughput`;
   return [
@@ -162,11 +165,11 @@ async function freshThroughputRows(d: Deployment, ceilingPerS: number): Promise<
 async function batchRows(d: Deployment): Promise<Row[]> {
   const programs = generateBatch(BATCH);
   const as = (reuse: boolean) => (prog: { code: string; stdout: string }) => paddockRun(d.paddock.url, d.token, { language: 'python', ...prog, reuse });
-  say(`${d.label}: batch of ${BATCH} python programs, ${budget.concurrency} clients: Paddock fresh…`);
+  say(`${d.name}: batch of ${BATCH} python programs, ${budget.concurrency} clients: Paddock fresh…`);
   const fresh = await batchWall(budget, programs, as(false));
-  say(`${d.label}: batch: Paddock opt-in reuse…`);
+  say(`${d.name}: batch: Paddock opt-in reuse…`);
   const reused = await batchWall(budget, programs, as(true));
-  say(`${d.label}: batch: naive…`);
+  say(`${d.name}: batch: naive…`);
   const naive = await batchWall(budget, programs, (prog) => naiveRun(d.naive, ['/usr/bin/python3', '-c', prog.code], prog.stdout));
   const what = `${d.label}batch of ${BATCH} python programs (a function + 5–10 asserts), ${budget.concurrency} clients: wall`;
   return [
@@ -177,9 +180,9 @@ async function batchRows(d: Deployment): Promise<Row[]> {
 
 async function reuseRows(d: Deployment): Promise<Row[]> {
   const p = { ...pick(TRIVIAL.python), reuse: true };
-  say(`${d.label}: python, opt-in warm reuse, back-to-back…`);
+  say(`${d.name}: python, opt-in warm reuse, back-to-back…`);
   const l = await latency(budget, () => paddockRun(d.paddock.url, d.token, p), 0);
-  say(`${d.label}: python, opt-in warm reuse, ${budget.concurrency} clients…`);
+  say(`${d.name}: python, opt-in warm reuse, ${budget.concurrency} clients…`);
   const t = await throughput(budget, () => paddockRun(d.paddock.url, d.token, p));
   return [
     { workload: `${d.label}python, opt-in warm reuse, one client back-to-back, p50 / p99`, paddock: `${ms(l.p50)} / ${ms(l.p99)}`, naive: '—', ratio: '', target: '' },
@@ -212,7 +215,7 @@ async function deploy(label: string, runtime: string | undefined, env: Record<st
   cleanups.push(() => paddock.stop(failed));
   say(`Paddock${runtime ? ` (${runtime})` : ''} up at ${paddock.url} (log: ${paddock.logFile})`);
   const token = await signToken({ secret: SECRET }, { sub: 'bench', role: 'user' });
-  return { label, paddock, token, naive: { image: IMAGE, scope: `${name}-naive`, runtime } };
+  return { label, name: runtime ?? 'runc', paddock, token, naive: { image: IMAGE, scope: `${name}-naive`, runtime } };
 }
 
 function machine(): string {
