@@ -34,6 +34,7 @@ import { startMongoStandin } from '../mongo-standin';
 import { LABEL_SCOPE } from '../sandbox/spec';
 import { generateBatch } from './bench/batch';
 import { batchWall, latency, summarise, throughput, type Budget, type Latency } from './bench/measure';
+import { cpuPer, sampleCpu, type CpuSample } from './bench/cpu';
 import { bareLifecycle, docker, naiveRun, registeredRuntimes, type NaiveTarget } from './bench/naive';
 import { paddockRun, stagesOf, startPaddock, type PaddockProcess, type RunSpec, type Stages } from './bench/paddock';
 import { ms, perS, sec, table, times, type Row } from './bench/report';
@@ -103,14 +104,31 @@ const say = (what: string) => console.error(`${new Date().toISOString().slice(11
 
 // ---- the phases -----------------------------------------------------------------------------
 
-/** Lifecycles/s of a bare container: the best of 2 and `concurrency` parallel clients. */
-async function ceiling(target: NaiveTarget): Promise<number> {
+/**
+ * Lifecycles/s of a bare container: the best of 2 and `concurrency` parallel
+ * clients; with the CPU per lifecycle over both phases.
+ */
+async function ceiling(target: NaiveTarget): Promise<{ perSecond: number; cpu: CpuSample }> {
   let best = 0;
+  let n = 0;
+  const before = sampleCpu();
   for (const c of [2, budget.concurrency]) {
-    say(`ceiling${target.runtime ? ` (${target.runtime})` : ''}: ${c} parallel bare lifecycles…`);
-    best = Math.max(best, (await throughput({ ...budget, concurrency: c }, () => bareLifecycle(target))).perSecond);
+    say(`ceiling (${target.runtime ?? 'runc'}): ${c} parallel bare lifecycles…`);
+    const t = await throughput({ ...budget, concurrency: c }, () => bareLifecycle(target));
+    best = Math.max(best, t.perSecond);
+    n += t.n + c; // the warm-up runs count for CPU
   }
-  return best;
+  return { perSecond: best, cpu: cpuPer(before, sampleCpu(), n) };
+}
+
+function cpuRow(label: string, cpu: CpuSample): Row {
+  return {
+    workload: `${label}CPU per bare lifecycle: dockerd / containerd / whole machine (upper bound on a shared host)`,
+    paddock: '',
+    naive: `${ms(cpu.dockerd)} / ${ms(cpu.containerd)} / ${ms(cpu.machine)}`,
+    ratio: '',
+    target: '',
+  };
 }
 
 interface Deployment {
@@ -251,8 +269,9 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   const d = await deploy('', undefined, base);
-  const runcCeiling = await ceiling(d.naive);
+  const { perSecond: runcCeiling, cpu: runcCpu } = await ceiling(d.naive);
   rows.push({ workload: 'container-lifecycle ceiling (`/bin/true`, create/start/wait/remove, nothing else)', paddock: '', naive: perS(runcCeiling, 'lifecycles/s'), ratio: '', target: '' });
+  rows.push(cpuRow('', runcCpu));
   rows.push(...(await freshThroughputRows(d, runcCeiling)));
   rows.push(...(await batchRows(d)));
   const stages: Stages[] = [];
@@ -266,8 +285,9 @@ async function main(): Promise<void> {
   const others = registeredRuntimes().filter((r) => r !== 'runc' && !r.startsWith('io.containerd.'));
   for (const runtime of others) {
     const o = await deploy(`**${runtime}:** `, runtime, base);
-    const c = await ceiling(o.naive);
-    rows.push({ workload: `**${runtime}:** container-lifecycle ceiling`, paddock: '', naive: perS(c, 'lifecycles/s'), ratio: `${times(c / runcCeiling)} runc's`, target: '' });
+    const { perSecond: c, cpu } = await ceiling(o.naive);
+    rows.push({ workload: `${o.label}container-lifecycle ceiling`, paddock: '', naive: perS(c, 'lifecycles/s'), ratio: `${times(c / runcCeiling)} runc's`, target: '' });
+    rows.push(cpuRow(o.label, cpu));
     rows.push(...(await freshThroughputRows(o, c)));
     rows.push(...(await pacedRows(o, 'python')));
     await o.paddock.stop(false);
