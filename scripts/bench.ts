@@ -19,7 +19,8 @@
  * Every run's result is checked (verdict ok, expected stdout); a wrong one
  * aborts the benchmark. Everything it starts it stops, also on Ctrl-C.
  *
- *   npm run bench [-- --runs 200 --warmup 20 --pace 500 --concurrency 8 --seconds 20 --max-runs 3000 --batch 200]
+ *   npm run bench [-- --runs 200 --warmup 20 --pace 500 --concurrency 8 --seconds 20 --max-runs 3000 --batch 200 --runtimes runsc,crun]
+ *   (--runtimes '': runc only)
  *   npm run bench -- --quick      (50 runs, 8 s throughput phases, a batch of 150)
  */
 import { execFileSync } from 'node:child_process';
@@ -48,6 +49,8 @@ const { values: args } = parseArgs({
     'max-runs': { type: 'string', default: '3000' },
     pace: { type: 'string', default: '500' },
     batch: { type: 'string', default: '200' },
+    /** Other runtimes to bench besides runc (comma-separated); default: every one dockerd has registered. */
+    runtimes: { type: 'string' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -282,7 +285,8 @@ async function main(): Promise<void> {
   rows.push(...stageRows('', posts, stages));
   await d.paddock.stop(false);
 
-  const others = registeredRuntimes().filter((r) => r !== 'runc' && !r.startsWith('io.containerd.'));
+  const wanted = args.runtimes === undefined ? undefined : args.runtimes.split(',').filter(Boolean);
+  const others = registeredRuntimes().filter((r) => r !== 'runc' && !r.startsWith('io.containerd.') && (wanted?.includes(r) ?? true));
   for (const runtime of others) {
     const o = await deploy(`**${runtime}:** `, runtime, base);
     const { perSecond: c, cpu } = await ceiling(o.naive);
