@@ -303,7 +303,7 @@ async function main(): Promise<void> {
   console.log(
     `Latency rows: ${budget.runs} runs each after ${budget.warmup} warm-up; throughput rows: ${budget.concurrency} clients for ${budget.seconds} s; ` +
       `batch: ${BATCH} programs. Paddock (\`node --import tsx scripts/start.ts\`) with ${settings}; ` +
-      `other runtimes: ${others.length ? others.join(', ') : 'none registered'}.`,
+      `other runtimes: ${others.length ? others.join(', ') : 'none'}.`,
   );
 }
 
