@@ -11,7 +11,12 @@ export class JobEmitter {
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
   private failure: unknown;
-  private lastSync = 0;
+  /**
+   * Starts at construction, not 0: a run shorter than `syncEveryMs` is copied to
+   * MongoDB once, by finalizeJob after its `end` (a copy per run start was one
+   * more MongoDB round trip before the program's first output reached Redis).
+   */
+  private lastSync = Date.now();
 
   constructor(
     private readonly log: EventLog,
@@ -29,9 +34,19 @@ export class JobEmitter {
 
   /** Resolves when every emitted event is in Redis and MongoDB; rethrows an append failure. */
   async flush(): Promise<void> {
+    await this.settle();
+    await this.log.sync(this.runId);
+  }
+
+  /**
+   * Resolves when every emitted event is in Redis (in order); rethrows an append
+   * failure. Enough before `finalizeJob`, which copies everything (the finale
+   * included) to MongoDB after the `end` event, so a client's `end` does not
+   * wait for a MongoDB write.
+   */
+  async settle(): Promise<void> {
     await this.chain;
     if (this.failure) throw this.failure;
-    await this.log.sync(this.runId);
   }
 
   private async drain(): Promise<void> {

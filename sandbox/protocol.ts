@@ -27,7 +27,7 @@ export interface LanguageSpec {
 
 export const LANGUAGE_SPECS: Record<Language, LanguageSpec> = {
   python: { mainFile: 'main.py', argv: ['/usr/bin/python3', 'main.py'] },
-  javascript: { mainFile: 'main.js', argv: ['/usr/bin/node', 'main.js'] },
+  javascript: { mainFile: 'main.js', argv: ['/usr/local/bin/node', 'main.js'] },
   bash: { mainFile: 'main.sh', argv: ['/bin/bash', 'main.sh'] },
 };
 

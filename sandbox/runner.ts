@@ -264,7 +264,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       if (!lease) return notStarted(ref.reason ?? 'killed');
       emit({ type: 'assigned', runId: req.runId, containerId: lease.agent.id, source: lease.source });
       try {
-        await lease.agent.applyLimits(cgroupOf(req.limits), (l) => lease.agent.handle.update(resourceUpdate(l)));
+        await lease.agent.applyLimits(cgroupOf(req.limits), (l) => lease.agent.handle.update(resourceUpdate(l, opts.runtime)));
       } catch (err) {
         // E.g. memory below what the container already uses: a cold one gets exact limits.
         opts.log.warn({ err, runId: req.runId }, 'could not apply the run limits to a warm container; going cold');

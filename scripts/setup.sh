@@ -5,6 +5,7 @@
 #   2. Debian packages: redis-server, docker.io, debootstrap, chromium (when missing; needs root)
 #   3. the Docker engine (dockerd started when not answering)
 #   4. the sandbox image, built offline (debootstrap + docker import)
+#   5. optional OCI runtimes (runsc, crun) registered with dockerd (scripts/setup-runtimes.sh)
 # Redis is not started here: Paddock starts a private redis-server per process
 # when REDIS_URL is unset.
 set -euo pipefail
@@ -67,4 +68,7 @@ if $quiet; then
 else
   bash docker/sandbox/build-offline.sh
 fi
+
+# 5. optional runtimes for SANDBOX_RUNTIME
+if $quiet; then bash scripts/setup-runtimes.sh --quiet; else bash scripts/setup-runtimes.sh; fi
 say "ready"

@@ -84,7 +84,8 @@ export async function processJob<D extends JobDoc>(handler: JobHandler<D>, id: s
   emitter.emit({ type: 'status', data: { status: 'running', attempt: doc.attempts } });
   try {
     const finale = await handler.execute(doc, ctx, emitter);
-    await emitter.flush();
+    // Redis only: finalizeJob copies every event to MongoDB right after the `end`.
+    await emitter.settle();
     if (ctx.signal.reason === 'shutdown') throw new ShutdownAbort();
     return await end(finale);
   } catch (err) {
