@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { limitsSchema } from './runs';
+import { prioritySchema } from './jobs/priority';
 import { testCaseSchema, type TestCase } from './testing';
 
 /**
@@ -63,6 +64,8 @@ export const autoRunSchema = z
     maxAttempts: maxAttempts.optional(),
     /** The run's metadata (searchable in GET /v1/runs). */
     metadata: z.record(z.string(), z.unknown()).optional(),
+    /** The run's priority class, as on POST /v1/runs (default medium). */
+    priority: prioritySchema.optional(),
   })
   .strict();
 
@@ -104,6 +107,7 @@ export function autorunRequestFor(agent: AgentDoc, body: AutoRunBody): Record<st
     limits: agent.limits,
     maxAttempts: body.maxAttempts ?? agent.maxAttempts,
     metadata: body.metadata,
+    priority: body.priority,
   };
   return Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined));
 }

@@ -9,7 +9,7 @@ import { parseOrThrow } from '../validate';
 import { loadVisibleAgent } from './agents-guard';
 
 /**
- * POST /v1/agents/:id/auto-run {prompt?, tests?, maxAttempts?, metadata?} → 202 the run:
+ * POST /v1/agents/:id/auto-run {prompt?, tests?, maxAttempts?, metadata?, priority?} → 202 the run:
  * an autorun with the agent's model, system prompt, language, tests and limits (the
  * body's prompt, tests and attempts win), linked to the agent by `agentId`. It is
  * checked and accepted as POST /v1/runs would check and accept it.

@@ -3,7 +3,7 @@
  * Saved agents (README "Saved agents"): the list and a create form (#agents), and
  * one agent's page (#agent/<id>): edit, delete, Auto Run, and its run history.
  */
-import { api, badge, field, h, main, parseTests, priorityBadge, select } from './lib';
+import { api, badge, field, h, main, parseTests, priorityBadge, prioritySelect, select } from './lib';
 
 const agentPath = (id: string) => `/v1/agents/${encodeURIComponent(id)}`;
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -114,13 +114,14 @@ export async function agentPage(id: string, notice = ''): Promise<void> {
 function autoRunBox(agent: any): HTMLElement {
   const prompt = h('textarea', { id: 'autorun-prompt', rows: '2', placeholder: agent.prompt ? `default: ${agent.prompt}` : 'the task (the agent has no default prompt)' });
   const tests = h('textarea', { id: 'autorun-tests', rows: '2', placeholder: agent.tests ? 'default: the agent’s tests' : '[{"name": …, "code": …}]' });
+  const priority = prioritySelect('autorun-priority');
   const error = h('p', { class: 'error', id: 'autorun-error' });
   const button = h('button', { id: 'auto-run', type: 'button' }, 'Auto Run');
   button.addEventListener('click', () => {
     error.textContent = '';
     void (async () => {
       try {
-        const body: Record<string, unknown> = {};
+        const body: Record<string, unknown> = { priority: priority.value };
         if (prompt.value.trim()) body.prompt = prompt.value.trim();
         const t = parseTests(tests.value);
         if (t) body.tests = t;
@@ -131,7 +132,7 @@ function autoRunBox(agent: any): HTMLElement {
       }
     })();
   });
-  return h('section', { class: 'box' }, h('h2', {}, 'Auto Run'), field('Prompt', prompt), field('Tests (JSON)', tests), h('div', { class: 'row' }, button), error);
+  return h('section', { class: 'box' }, h('h2', {}, 'Auto Run'), field('Prompt', prompt), field('Tests (JSON)', tests), h('div', { class: 'row' }, field('Priority', priority), button), error);
 }
 
 /** The agent's runs, newest first, with an Older button while there are more. */

@@ -107,11 +107,11 @@ it("auto-runs with the agent's setup and with overrides, lists its runs, and kee
   // The body's prompt and tests win over the agent's.
   const cube = [{ name: 'cube', code: 'assert cube(2) == 8' }];
   sys.fakes.openai.script(answer('def cube(x):\n    return x ** 3\n'));
-  const second = await sys.t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'Write cube(x).', tests: cube, maxAttempts: 1 } });
+  const second = await sys.t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'Write cube(x).', tests: cube, maxAttempts: 1, priority: 'critical' } });
   expect(second.status).toBe(202);
   const run2 = await sys.t.waitFor(second.body.id, isDone);
   expect(run2.status).toBe('succeeded');
-  expect(run2.request).toMatchObject({ prompt: 'Write cube(x).', tests: cube, maxAttempts: 1, system: AGENT.systemPrompt });
+  expect(run2.request).toMatchObject({ prompt: 'Write cube(x).', tests: cube, maxAttempts: 1, priority: 'critical', system: AGENT.systemPrompt });
   const chat2 = JSON.stringify(sys.fakes.openai.requests.filter((r) => r.op === 'chat')[1]!.body.messages);
   expect(chat2).toContain('Write cube(x).');
   expect(chat2).toContain('cube(2) == 8');
@@ -142,5 +142,6 @@ it('needs a prompt from the agent or the body, and checks overrides as a run req
   expect(missing.body.error.details).toEqual([{ path: ['prompt'], message: 'required' }]);
   expect((await sys.t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'x', model: 'fake/other' } })).status).toBe(400);
   expect((await sys.t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'x', maxAttempts: 99 } })).status).toBe(400);
+  expect((await sys.t.call('POST', `/v1/agents/${agent.id}/auto-run`, { body: { prompt: 'x', priority: 'urgent' } })).status).toBe(400);
   expect((await sys.t.call('GET', `/v1/agents/${agent.id}/runs`)).body.items).toEqual([]);
 });

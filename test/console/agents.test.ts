@@ -42,9 +42,11 @@ test('an agent: created from the page, auto-run, its history shows the run; edit
   await page.locator('#agent-runs td.muted', { hasText: 'No runs yet' }).waitFor();
 
   fakes.openai.script({ type: 'text', text: '```python\ndef add(a, b):\n    return a + b\n```' });
+  await page.selectOption('#autorun-priority', 'high');
   await page.click('#auto-run');
   await page.waitForURL(/#run\/run_/);
   const runId = idIn(page.url(), 'run');
+  expect((await t.call('GET', `/v1/runs/${runId}`)).body.request.priority).toBe('high');
   await page.locator('#run-status [data-status=succeeded]').waitFor();
   expect(await page.textContent('#run-agent')).toContain(agentId);
   await page.locator('#tests [data-test=adds] [data-status=passed]').waitFor();
