@@ -19,6 +19,7 @@ import { AgentContainer, type CgroupLimits } from './agent';
 import { createDockerClient } from './docker';
 import { Janitor } from './janitor';
 import { OutputCollector } from './output';
+import { OutputFiles } from './output-files';
 import { WarmPool, type PoolStats } from './pool';
 import { encodeRunFrame, LANGUAGE_SPECS, planFiles, type AgentExit } from './protocol';
 import { ReuseCache } from './reuse';
@@ -313,6 +314,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
     let settle!: (o: Outcome) => void;
     const outcome = new Promise<Outcome>((resolve) => (settle = resolve));
     const keep = req.reuseKey !== undefined;
+    const outputFiles = req.outputs ? new OutputFiles(req.outputs) : null;
     agent.send(
       encodeRunFrame({
         files,
@@ -321,10 +323,12 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
         timeoutMs: limits.timeoutMs,
         graceMs: BACKSTOP_GRACE_MS,
         keep,
+        outputs: req.outputs,
       }),
       {
         onStarted: () => (started = true),
         onOutput: (stream, data) => collector.write(stream, data),
+        onFile: (path, size, data) => outputFiles?.add(path, size, data),
         onExit: (exit) => settle({ kind: 'exit', exit }),
         onGone: (reason) => settle({ kind: 'gone', reason }),
       },
@@ -384,6 +388,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       cpuMs: Math.round(exit.cpuNs / 1e6),
       ...(memoryPeakBytes !== undefined ? { memoryPeakBytes } : {}),
       verdict: classify(null, oom, exit.exitCode, exit.backstop),
+      ...(outputFiles ? { files: finishFiles(outputFiles), filesDropped: exit.filesDropped ?? 0 } : {}),
     };
   }
 
@@ -438,6 +443,14 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       return closing;
     },
   };
+}
+
+function finishFiles(files: OutputFiles) {
+  try {
+    return files.finish();
+  } catch (err) {
+    throw new SandboxInfraError((err as Error).message);
+  }
 }
 
 /** Our own stop reason wins; then the kernel's OOM kill; then the agent's backstop; then the exit code. */
