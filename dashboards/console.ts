@@ -28,7 +28,7 @@ const CSP = [
 export function mountConsole(app: Express): void {
   // Read and compiled lazily, then kept: the files do not change while the app runs.
   let page: string | undefined;
-  let script: string | undefined;
+  const scripts = new Map<string, string>();
   let style: string | undefined;
   const headers = (res: Response) => res.set({ 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
 
@@ -36,10 +36,14 @@ export function mountConsole(app: Express): void {
     page ??= readFileSync(path.join(DIR, 'index.html'), 'utf8');
     headers(res).set('cache-control', 'no-store').type('html').send(page);
   });
-  app.get(`${CONSOLE_PATH}/app.js`, (_req: Request, res: Response) => {
-    script ??= transformSync(readFileSync(path.join(DIR, 'app.ts'), 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: 'app.ts' }).code;
-    headers(res).type('text/javascript').send(script);
-  });
+  // app.ts and the modules it imports (./files.js: dashboards/console/files.ts).
+  for (const name of ['app', 'files']) {
+    app.get(`${CONSOLE_PATH}/${name}.js`, (_req: Request, res: Response) => {
+      const code = scripts.get(name) ?? transformSync(readFileSync(path.join(DIR, `${name}.ts`), 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: `${name}.ts` }).code;
+      scripts.set(name, code);
+      headers(res).type('text/javascript').send(code);
+    });
+  }
   app.get(`${CONSOLE_PATH}/app.css`, (_req: Request, res: Response) => {
     style ??= readFileSync(path.join(DIR, 'app.css'), 'utf8');
     headers(res).type('text/css').send(style);

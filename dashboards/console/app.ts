@@ -7,6 +7,7 @@
  * last seen event id. Text from the API is only ever set as textContent.
  */
 export {};
+import { runFilesSection } from './files.js';
 
 const TOKEN_KEY = 'paddock.token';
 const TERMINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'error', 'completed']);
@@ -425,6 +426,7 @@ async function runPage(id: string): Promise<void> {
     if (r) {
       const summary = [r.verdict && `verdict ${r.verdict}`, r.exitCode !== undefined && r.exitCode !== null && `exit ${r.exitCode}`, r.wallMs !== undefined && `${r.wallMs} ms`, r.costUsd !== undefined && `$${Number(r.costUsd).toFixed(6)}`, r.totals?.costUsd !== undefined && `total $${Number(r.totals.costUsd).toFixed(6)}`].filter(Boolean).join(' · ') || final.status;
       result.append(h('h2', {}, 'Result'), h('p', { id: 'result-summary' }, summary), h('pre', { id: 'result-json' }, JSON.stringify(r, null, 2)));
+      result.append(runFilesSection(id, r.files, r.filesDropped) ?? '');
       for (const t of r.tests ?? []) testRow(t);
       reveal();
       // Step events tag an answer `<index>:<model as requested>`; the result lists them in that order.
