@@ -33,6 +33,7 @@ import { Demuxer } from '../sandbox/output';
 import { buildContainerSpec, LABEL_SCOPE } from '../sandbox/spec';
 import type { Language, SandboxLimits } from '../sandbox/types';
 import { DEFAULT_SANDBOX_IMAGE } from '../core/config';
+import { sessionLatencyRows } from './bench-sessions';
 
 const { values: args } = parseArgs({
   options: {
@@ -346,6 +347,9 @@ async function main(): Promise<void> {
   latencyRows('python, fresh container, concurrency 1, back-to-back', a2b, b2b);
   console.error('latency python, back-to-back, warm reuse: Paddock…');
   latencyRows('python, opt-in warm reuse, concurrency 1, back-to-back (b: fresh)', await latency(() => paddockRun(url, token, 'python', true), 0), b2b);
+
+  console.error('latency python, session vs fresh pool container (inside a worker)…');
+  for (const [label, a, b] of await sessionLatencyRows(latency, { image: IMAGE, socketPath: SOCKET, scope: `${SCOPE}-sessions`, limits: LIMITS, paceMs: PACE_MS })) latencyRows(label, a, b);
 
   console.error(`throughput python, ${CONCURRENCY} clients: Paddock fresh…`);
   const fresh = await throughput(() => paddockRun(url, token, 'python', false));
