@@ -6,7 +6,8 @@ let t: TestSystem;
 let b: ConsoleBrowser;
 
 beforeAll(async () => {
-  t = await startTestSystem();
+  // matplotlib's import alone takes seconds of wall time on a loaded shared host.
+  t = await startTestSystem({ SANDBOX_MAX_TIMEOUT_MS: '30000' });
   b = await openBrowser();
 });
 
