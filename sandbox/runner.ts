@@ -426,8 +426,29 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
     }
   }
 
+  /**
+   * A session's container: a never-used pool container when one is ready now
+   * (lowered to the session's limits), else a cold one. Either is fresh: no run
+   * has been in it.
+   */
+  async function launchForSession(limits: SandboxLimits, id: string): Promise<AgentContainer> {
+    // An aborted signal: take one that is ready, never wait for the refill.
+    const warm = pool ? await pool.acquire(AbortSignal.abort()) : null;
+    pool?.nudge();
+    if (warm) {
+      try {
+        await warm.applyLimits(cgroupOf(limits), (l) => warm.handle.update(resourceUpdate(l)));
+        return warm;
+      } catch (err) {
+        opts.log.warn({ err }, 'could not apply the session limits to a pool container; going cold');
+        discard(warm);
+      }
+    }
+    return launch(limits, id);
+  }
+
   const sessionEngine: SessionEngine = {
-    launch: (limits, id) => launch(limits, id),
+    launch: launchForSession,
     discard: (agent) => discard(agent),
     run: (agent, req, files, argv) => tracked(req, (ref) => runOn({ agent, source: 'session', ...(argv ? { argv } : {}) }, req, files, ref)),
     log: opts.log,

@@ -68,7 +68,7 @@ export class SandboxSession {
     });
   }
 
-  /** Starts the session's container (cold: it is never a pool container). Throws SandboxInfraError. */
+  /** Takes the session's container: a fresh one (a never-used pool container, or a cold one). Throws SandboxInfraError. */
   static async open(engine: SessionEngine, options: SessionOptions): Promise<SandboxSession> {
     const agent = await engine.launch(options.limits, `session-${options.sessionId}`);
     return new SandboxSession(engine, agent, options);
