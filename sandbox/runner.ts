@@ -381,9 +381,9 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
 
     const { exit } = result;
     // Kept: back to the key once the agent has wiped it (retired if that fails).
-    if (session) void 0; // the session waits for the agent's next ready frame
-    else if (keep) reuse.keepAfterWipe(req.reuseKey!, agent, agent.whenReady(WIPE_TIMEOUT_MS));
-    else discard(agent, { exiting: true });
+    // A session's container stays with the session, which waits for the next ready frame.
+    if (keep && !session) reuse.keepAfterWipe(req.reuseKey!, agent, agent.whenReady(WIPE_TIMEOUT_MS));
+    else if (!session) discard(agent, { exiting: true });
     const out = collector.finish();
     const oom = (exit.oomKills ?? 0) > 0;
     const memoryPeakBytes = exit.memPeak !== null && (agent.runs === 1 || exit.memPeakRose) ? exit.memPeak : undefined;

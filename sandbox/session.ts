@@ -88,7 +88,7 @@ export class SandboxSession {
   }
 
   /** Runs a program in the session's /workspace (its files stay for the next run). */
-  run(req: SessionRunRequest): Promise<ExecResult> {
+  async run(req: SessionRunRequest): Promise<ExecResult> {
     const files = planFiles(req.language, req.code, req.files);
     return this.exclusive(() => this.engine.run(this.agent, { ...req, limits: this.runLimits(req.limits) }, files));
   }

@@ -14,7 +14,7 @@
 #     u16 argc, argc x (u32 len, UTF-8 arg),
 #     u32 nfiles, nfiles x (u32 len, UTF-8 relative path, u32 len, content bytes)
 #     u16 nglobs, nglobs x (u32 len, UTF-8 glob), u32 maxFiles, u32 maxFileBytes,
-#     u32 maxTotalBytes, u8 listOnly             (the run's outputs; see collect_outputs)
+#     u32 maxTotalBytes, u8 mode (0 files, 1 list, 2 exact paths)   (the run's outputs; see collect_outputs)
 #   then stdinBytes bytes: the program's stdin
 # keep: 0 single-use, 1 warm reuse (wipe between runs), 2 session (files stay;
 # a run's files overwrite those already there).
@@ -329,7 +329,9 @@ def write_file(parts, data, overwrite=False):
             nxt = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dirfd)
             os.close(dirfd)
             dirfd = nxt
-        replace = os.O_TRUNC if overwrite else os.O_EXCL
+        # A session's file may already exist: replace it, but never open a FIFO
+        # a program left there (O_NONBLOCK: ENXIO instead of waiting for a reader).
+        replace = os.O_TRUNC | os.O_NONBLOCK if overwrite else os.O_EXCL
         fd = os.open(parts[-1], os.O_WRONLY | os.O_CREAT | replace | os.O_NOFOLLOW, 0o644, dir_fd=dirfd)
         try:
             view = memoryview(data)
