@@ -70,6 +70,17 @@ describe('a sandbox session', () => {
     expect(tmp.stdout).not.toContain('x');
   });
 
+  it('a FIFO a program left where the next run\'s file goes fails that run at once, not at its timeout', async () => {
+    const s = await newSession();
+    await s.run({ runId: uniqueId('r'), language: 'bash', code: 'rm main.sh; mkfifo main.sh' });
+    const next = await s.run({ runId: uniqueId('r'), language: 'bash', code: 'echo never' });
+    expect({ verdict: next.verdict, exitCode: next.exitCode }).toEqual({ verdict: 'runtime_error', exitCode: 125 });
+    expect(next.stderr).toContain('paddock-boot: cannot write');
+    expect(s.isOpen).toBe(true);
+    await s.deleteFile('main.sh');
+    expect((await s.run({ runId: uniqueId('r'), language: 'bash', code: 'echo back' })).stdout).toBe('back\n');
+  });
+
   it('a run that times out is killed by the agent and the session carries on', async () => {
     const s = await newSession();
     const slow = await s.run({ runId: uniqueId('r'), language: 'bash', code: 'echo kept > f; sleep 30', limits: { timeoutMs: 500 } });
