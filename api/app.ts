@@ -43,6 +43,7 @@ export function buildApp(deps: ApiDeps): express.Express {
           body: route.body ? parseOrThrow(route.body, req.body ?? {}) : req.body,
         };
         if ('stream' in route) return await route.stream(ctx, req, res);
+        if ('download' in route) return await route.download(ctx, res);
         const out = await route.handler(ctx);
         res.status(out.status).set(out.headers ?? {}).json(out.body);
       } catch (err) {

@@ -145,7 +145,7 @@ export function openApiDocument(routes: readonly Route[]): Json {
   const paths: Record<string, Json> = structuredClone(FIXED_PATHS);
   const shared: Record<string, unknown> = {};
   for (const route of routes) {
-    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    const path = route.path.replace(/[:*](\w+)/g, '{$1}');
     paths[path] = { ...paths[path], [route.method]: operation(route, shared) };
   }
   return {
@@ -172,7 +172,7 @@ function operation(route: Route, shared: Record<string, unknown>): Json {
   const id = operationId(route);
   const stream = 'stream' in route;
   const parameters = [
-    ...[...route.path.matchAll(/:(\w+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    ...[...route.path.matchAll(/[:*](\w+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
     ...queryParameters(route.query, `${id}Query`, shared),
     ...(stream ? [LAST_EVENT_ID] : []),
     ...(doc?.headers ?? []),
@@ -185,10 +185,14 @@ function operation(route: Route, shared: Record<string, unknown>): Json {
     ...(doc?.description ? { description: doc.description } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body ? { requestBody: requestBody(route.body, `${id}Body`, shared) } : {}),
-    responses: { ...successes(doc, stream), ...errorRefs(route, doc) },
+    responses: { ...('download' in route ? download(route.contentType) : successes(doc, stream)), ...errorRefs(route, doc) },
   };
   if (route.access === 'admin') op.description = [op.description, 'Admins only.'].filter(Boolean).join(' ');
   return op;
+}
+
+function download(contentType: string): Json {
+  return { 200: { description: 'The bytes (a file: with its own content type).', content: { [contentType]: { schema: { type: 'string', format: 'binary' } } } } };
 }
 
 function successes(doc: RouteDoc | undefined, stream: boolean): Json {

@@ -6,6 +6,7 @@ import { runRequestSchema } from '../core/runs';
 import type { Access } from './auth';
 import type { Handler, RequestContext } from './context';
 import { runArtifacts } from './handlers/artifacts';
+import { downloadRunArtifacts, downloadRunFile, listRunFiles } from './handlers/run-files';
 import { cancelRun } from './handlers/cancel-run';
 import { batchSchema, createBatch } from './handlers/create-batch';
 import { createRun } from './handlers/create-run';
@@ -58,7 +59,9 @@ interface Schemas {
 
 export type Route =
   | ({ method: 'get' | 'post' | 'patch' | 'delete'; path: string; access: Access; handler: Handler } & Schemas)
-  | ({ method: 'get'; path: string; access: Access; stream: (ctx: RequestContext, req: Request, res: Response) => Promise<void> } & Schemas);
+  | ({ method: 'get'; path: string; access: Access; stream: (ctx: RequestContext, req: Request, res: Response) => Promise<void> } & Schemas)
+  /** Bytes, not JSON: the handler writes the response (errors before it starts still go through the error mapper). */
+  | ({ method: 'get'; path: string; access: Access; download: (ctx: RequestContext, res: Response) => Promise<void>; contentType: string } & Schemas);
 
 /** Every JSON and SSE route of the API, in one table. */
 export const routes: Route[] = [
@@ -72,6 +75,9 @@ export const routes: Route[] = [
   { method: 'get', path: '/v1/runs/:id/logs', access: 'user', handler: runLogs, query: runLogsQuery, summary: "A run's events as JSON pages" },
   { method: 'get', path: '/v1/runs/:id/events', access: 'user', stream: streamJob(RUN_JOB), query: STREAM_QUERY, summary: "Stream a run's events (SSE)" },
   { method: 'get', path: '/v1/runs/:id/artifacts', access: 'user', handler: runArtifacts, summary: "A run's per-attempt artifacts" },
+  { method: 'get', path: '/v1/runs/:id/files', access: 'user', handler: listRunFiles, summary: 'The files a run made (`outputs`)' },
+  { method: 'get', path: '/v1/runs/:id/files/*path', access: 'user', download: downloadRunFile, contentType: 'application/octet-stream', summary: 'Download one file a run made' },
+  { method: 'get', path: '/v1/runs/:id/artifacts.tar', access: 'user', download: downloadRunArtifacts, contentType: 'application/x-tar', summary: 'Every file a run made, as one tar' },
   { method: 'get', path: '/v1/runs/:id/webhooks', access: 'user', handler: listDeliveries(RUN_JOB), summary: 'Webhook deliveries of the run' },
   { method: 'get', path: '/v1/languages', access: 'user', handler: listLanguages, summary: 'Languages, their runtime versions in the sandbox image, and the limit maxima' },
   { method: 'get', path: '/v1/integrations', access: 'user', handler: listIntegrations, summary: 'List LLM providers with health' },

@@ -42,7 +42,7 @@ const quotasSchema = z.preprocess(
 export type Quota = z.infer<typeof quotaSchema>;
 
 /** The sandbox image this code speaks to (docker/sandbox/build-offline.sh builds it under this tag). */
-export const DEFAULT_SANDBOX_IMAGE = 'paddock-sandbox:v5-perf';
+export const DEFAULT_SANDBOX_IMAGE = 'paddock-sandbox:v5';
 
 export const configSchema = z.object({
   /** Which parts this process runs: the API, the worker, or both. */
@@ -104,6 +104,12 @@ export const configSchema = z.object({
   SANDBOX_REUSE_IDLE_MS: int(60_000),
   /** Opt-in warm reuse: idle containers a worker keeps, over all owners (least recently used retired first). */
   SANDBOX_REUSE_MAX_IDLE: z.coerce.number().int().min(0).max(1024).default(8),
+  /** Output files (`outputs`): at most this many per run; more matching files are dropped (`filesDropped`). */
+  RUN_FILES_MAX_COUNT: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Output files: the largest single file kept, in bytes. */
+  RUN_FILES_MAX_FILE_BYTES: int(10 * 1024 * 1024),
+  /** Output files: the most bytes kept per run, all files together. */
+  RUN_FILES_MAX_TOTAL_BYTES: int(25 * 1024 * 1024),
   /** Largest accepted request body. */
   MAX_BODY_BYTES: int(1_048_576),
   /** How long a finished run's live event stream stays in Redis (MongoDB keeps them for good). */

@@ -6,6 +6,8 @@ import type { JobDoc, JobState as RunState } from './jobs/model';
 import { prioritySchema } from './jobs/priority';
 import { callbackUrlSchema } from './webhooks/target';
 import { testCaseSchema, type TestResult } from './testing';
+import type { RunFileInfo } from './store/run-files';
+import { outputGlobSchema } from './output-globs';
 
 /** The run model shared by the API (producer) and the workers (consumer). */
 
@@ -81,6 +83,8 @@ export const runRequestSchema = z
     temperature: z.number().min(0).max(2).optional(),
     maxOutputTokens: z.number().int().min(1).max(32_768).optional(),
     limits: limitsSchema.optional(),
+    /** kind code: files to keep once the program exits, as globs relative to /workspace (`*.png`, `out/**`). */
+    outputs: z.array(outputGlobSchema).min(1).max(20).optional(),
     /** Opt-in: run in a container kept warm for this owner's runs (faster; not a fresh container). */
     reuse: z.boolean().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
@@ -108,6 +112,7 @@ export const runRequestSchema = z
         ctx.addIssue({ code: 'custom', path: ['tests'], message: 'tests are supported for python and javascript' });
       }
     }
+    if (body.outputs && body.kind !== 'code') ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'only for kind "code"' });
     if (body.kind === 'agent') need('prompt', body.prompt !== undefined);
     if (body.kind === 'autorun') {
       need('prompt', body.prompt !== undefined);
@@ -166,7 +171,9 @@ export interface ConsensusResult extends CompareResult {
 }
 
 /** A code run's result; with tests, their per-test results too. */
-export interface CodeResult extends ExecResult {
+export interface CodeResult extends Omit<ExecResult, 'files'> {
+  /** The files `outputs` matched (bytes: GET /v1/runs/:id/files/<path>); `filesDropped` counts those a cap left out. */
+  files?: RunFileInfo[];
   tests?: TestResult[];
   /** The code did not compile, so no test ran. */
   compileError?: string;
@@ -267,7 +274,7 @@ export interface RunDoc extends JobDoc {
 }
 
 /** Maps a sandbox verdict to the run's terminal state. */
-export function stateForResult(result: ExecResult): RunState {
+export function stateForResult(result: Pick<ExecResult, 'verdict'>): RunState {
   switch (result.verdict) {
     case 'ok':
       return 'succeeded';

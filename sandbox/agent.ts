@@ -30,6 +30,8 @@ export function sameCgroupLimits(a: CgroupLimits, b: CgroupLimits): boolean {
 export interface RunObserver {
   onStarted(): void;
   onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
+  /** Part of an output file (protocol.ts `file` frame), before the exit. */
+  onFile?(path: string, size: number, data: Buffer): void;
   onExit(exit: AgentExit): void;
   /** The container died, or the agent failed, before reporting an exit. */
   onGone(reason: string): void;
@@ -189,6 +191,9 @@ export class AgentContainer {
       case 'stdout':
       case 'stderr':
         this.observer?.onOutput(f.type, f.data);
+        return;
+      case 'file':
+        this.observer?.onFile?.(f.path, f.size, f.data);
         return;
       case 'exit': {
         const obs = this.observer;

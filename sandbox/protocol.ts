@@ -6,7 +6,7 @@
  * known, so files, command and stdin travel in one frame:
  *
  *   worker → agent   [u32 N][N bytes RunHeader, binary (encodeRunFrame)][stdin]
- *   agent → worker   [u8 type][u32 L][L bytes], type ∈ R S O E X F (see AgentFrame)
+ *   agent → worker   [u8 type][u32 L][L bytes], type ∈ R S O E P X F (see AgentFrame)
  *
  * The run header is binary, not JSON, so the agent needn't import Python's
  * `json` (12 ms of CPU for every container it boots).
@@ -16,7 +16,7 @@
  * forge a frame.
  */
 import { ValidationError } from '../core/errors';
-import type { Language, SandboxFile } from './types';
+import type { Language, OutputRequest, SandboxFile } from './types';
 
 export interface LanguageSpec {
   /** File the request's `code` is written to, in the workdir. */
@@ -36,8 +36,9 @@ export const LANGUAGE_SPECS: Record<Language, LanguageSpec> = {
  * reports another in its ready frame. 3: the agent starts as root with
  * spec.ts's AGENT_CAPS, runs as AGENT_UID and starts programs as SANDBOX_UID
  * (an older agent given those capabilities would run programs with them).
+ * 4: output files (`outputs`, P frames) and sessions (`session`: kept without a wipe).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Exit status when the agent cannot set the program up (bad file, exec failed). */
 export const BOOT_FAILURE_EXIT = 125;
@@ -82,14 +83,19 @@ export function planFiles(language: Language, code: string, files: SandboxFile[]
   return out;
 }
 
+const OUTPUT_MODES = { content: 0, list: 1, exact: 2 } as const;
+
 export interface RunHeader {
-  files: SandboxFile[];
+  files: { path: string; content: string | Buffer }[];
   argv: string[];
   /** The agent's backstop SIGKILLs the run at timeoutMs + graceMs after the frame arrives. */
   timeoutMs: number;
   graceMs: number;
   /** Warm reuse: after the run, kill everything, wipe, report ready again (instead of exiting). */
   keep: boolean;
+  /** A session: kept after the run without a wipe; the run's files replace existing ones. */
+  session?: boolean;
+  outputs?: OutputRequest;
   stdin?: string;
 }
 
@@ -105,8 +111,8 @@ export function encodeRunFrame(h: RunHeader): Buffer {
     b.writeUIntBE(v, 0, bytes);
     parts.push(b);
   };
-  const str = (v: string) => {
-    const b = Buffer.from(v, 'utf8');
+  const str = (v: string | Buffer) => {
+    const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
     u(4, b.length);
     parts.push(b);
   };
@@ -114,7 +120,7 @@ export function encodeRunFrame(h: RunHeader): Buffer {
   u(1, PROTOCOL_VERSION);
   u(4, Math.min(0xffffffff, Math.round(h.timeoutMs)));
   u(4, Math.round(h.graceMs));
-  u(1, h.keep ? 1 : 0);
+  u(1, h.session ? 2 : h.keep ? 1 : 0);
   u(4, stdin.length);
   u(2, h.argv.length);
   for (const a of h.argv) str(a);
@@ -123,6 +129,11 @@ export function encodeRunFrame(h: RunHeader): Buffer {
     str(f.path);
     str(f.content);
   }
+  const out = h.outputs;
+  u(2, out?.globs.length ?? 0);
+  for (const g of out?.globs ?? []) str(g);
+  for (const cap of [out?.maxFiles, out?.maxFileBytes, out?.maxTotalBytes]) u(4, Math.min(0xffffffff, cap ?? 0));
+  u(1, OUTPUT_MODES[out?.mode ?? 'content']);
   const header = Buffer.concat(parts);
   const len = Buffer.alloc(4);
   len.writeUInt32BE(header.length, 0);
@@ -146,12 +157,16 @@ export interface AgentExit {
   memPeakRose: boolean;
   /** The agent's own backstop killed the run (the worker did not). */
   backstop: boolean;
+  /** Output files that matched but were left out by a cap. */
+  filesDropped?: number;
 }
 
 export type AgentFrame =
   | { type: 'ready'; pid: number; version: number }
   | { type: 'started'; pid: number }
   | { type: 'stdout' | 'stderr'; data: Buffer }
+  /** Part of one output file: the first frame of a file has no data (`size` is the whole file's). */
+  | { type: 'file'; path: string; size: number; data: Buffer }
   | { type: 'exit'; exit: AgentExit }
   | { type: 'fatal'; message: string };
 
@@ -191,6 +206,12 @@ function decode(type: string, payload: Buffer): AgentFrame {
       return { type: 'stdout', data: payload };
     case 'E':
       return { type: 'stderr', data: payload };
+    case 'P': {
+      if (payload.length < 6) throw new ProtocolError('short file frame');
+      const n = payload.readUInt16BE(0);
+      if (payload.length < 6 + n) throw new ProtocolError('short file frame');
+      return { type: 'file', path: payload.subarray(2, 2 + n).toString('utf8'), size: payload.readUInt32BE(2 + n), data: payload.subarray(6 + n) };
+    }
     case 'R': {
       const v = json(payload);
       return { type: 'ready', pid: Number(v.pid), version: Number(v.v) };

@@ -19,8 +19,10 @@ import { AgentContainer, type CgroupLimits } from './agent';
 import { createDockerClient } from './docker';
 import { Janitor } from './janitor';
 import { OutputCollector } from './output';
+import { OutputFiles } from './output-files';
 import { WarmPool, type PoolStats } from './pool';
-import { encodeRunFrame, LANGUAGE_SPECS, planFiles, type AgentExit } from './protocol';
+import { encodeRunFrame, LANGUAGE_SPECS, planFiles, type AgentExit, type RunHeader } from './protocol';
+import { SandboxSession, type SessionEngine, type SessionOptions } from './session';
 import { ReuseCache } from './reuse';
 import { BACKSTOP_GRACE_MS, buildContainerSpec, resourceUpdate } from './spec';
 import type { ExecRequest, ExecResult, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
@@ -70,7 +72,7 @@ export interface SandboxOptions {
 }
 
 export type SandboxEvent =
-  | { type: 'assigned'; runId: string; containerId: string; source: 'pool' | 'cold' | 'reuse' }
+  | { type: 'assigned'; runId: string; containerId: string; source: 'pool' | 'cold' | 'reuse' | 'session' }
   | { type: 'ready' | 'dropped'; containerId: string; reason?: string }
   | { type: 'removed'; containerId: string };
 
@@ -84,6 +86,8 @@ export interface SandboxStats {
 
 /** A Sandbox with a view of its pool (tests, metrics). */
 export interface PooledSandbox extends Sandbox {
+  /** A container held for one session (sandbox/session.ts): files stay between its runs. */
+  openSession(o: SessionOptions): Promise<SandboxSession>;
   stats(): SandboxStats;
 }
 
@@ -107,7 +111,9 @@ interface StopRef {
 
 interface Lease {
   agent: AgentContainer;
-  source: 'pool' | 'cold' | 'reuse';
+  source: 'pool' | 'cold' | 'reuse' | 'session';
+  /** Instead of the language's interpreter (session file operations). */
+  argv?: string[];
 }
 
 interface LiveRun {
@@ -286,7 +292,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
 
   type Outcome = { kind: 'exit'; exit: AgentExit } | { kind: 'gone'; reason: string };
 
-  async function runOn(lease: Lease, req: ExecRequest, files: SandboxFile[], ref: StopRef): Promise<ExecResult> {
+  async function runOn(lease: Lease, req: ExecRequest, files: RunHeader['files'], ref: StopRef): Promise<ExecResult> {
     const { agent } = lease;
     const { limits } = req;
     const log = opts.log.child({ runId: req.runId, containerId: agent.id.slice(0, 12) });
@@ -313,18 +319,25 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
     let settle!: (o: Outcome) => void;
     const outcome = new Promise<Outcome>((resolve) => (settle = resolve));
     const keep = req.reuseKey !== undefined;
+    // A session's container outlives a run that times out: the agent's own
+    // backstop (grace 0) kills the run; our timer, later, only catches a stuck agent.
+    const session = lease.source === 'session';
+    const outputFiles = req.outputs ? new OutputFiles(req.outputs) : null;
     agent.send(
       encodeRunFrame({
         files,
-        argv: LANGUAGE_SPECS[req.language].argv,
+        argv: lease.argv ?? LANGUAGE_SPECS[req.language].argv,
         stdin: req.stdin,
         timeoutMs: limits.timeoutMs,
-        graceMs: BACKSTOP_GRACE_MS,
+        graceMs: session ? 0 : BACKSTOP_GRACE_MS,
         keep,
+        session,
+        outputs: req.outputs,
       }),
       {
         onStarted: () => (started = true),
         onOutput: (stream, data) => collector.write(stream, data),
+        onFile: (path, size, data) => outputFiles?.add(path, size, data),
         onExit: (exit) => settle({ kind: 'exit', exit }),
         onGone: (reason) => settle({ kind: 'gone', reason }),
       },
@@ -333,7 +346,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
     ref.kill = () => {
       agent.kill().catch((err) => log.warn({ err }, 'kill failed'));
     };
-    const timer = setTimeout(() => stop(ref, 'timeout'), limits.timeoutMs);
+    const timer = setTimeout(() => stop(ref, 'timeout'), limits.timeoutMs + (session ? BACKSTOP_GRACE_MS : 0));
     if (ref.reason) ref.kill(); // stopped while we were sending
     let result: Outcome;
     try {
@@ -368,8 +381,9 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
 
     const { exit } = result;
     // Kept: back to the key once the agent has wiped it (retired if that fails).
-    if (keep) reuse.keepAfterWipe(req.reuseKey!, agent, agent.whenReady(WIPE_TIMEOUT_MS));
-    else discard(agent, { exiting: true });
+    // A session's container stays with the session, which waits for the next ready frame.
+    if (keep && !session) reuse.keepAfterWipe(req.reuseKey!, agent, agent.whenReady(WIPE_TIMEOUT_MS));
+    else if (!session) discard(agent, { exiting: true });
     const out = collector.finish();
     const oom = (exit.oomKills ?? 0) > 0;
     const memoryPeakBytes = exit.memPeak !== null && (agent.runs === 1 || exit.memPeakRose) ? exit.memPeak : undefined;
@@ -384,6 +398,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       cpuMs: Math.round(exit.cpuNs / 1e6),
       ...(memoryPeakBytes !== undefined ? { memoryPeakBytes } : {}),
       verdict: classify(null, oom, exit.exitCode, exit.backstop),
+      ...(outputFiles ? { files: finishFiles(outputFiles), filesDropped: exit.filesDropped ?? 0 } : {}),
     };
   }
 
@@ -394,6 +409,51 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
     ref.kill();
   }
 
+  /** One run with its stop reasons (abort signal, close()) wired up. */
+  async function tracked(req: ExecRequest, go: (ref: StopRef) => Promise<ExecResult>): Promise<ExecResult> {
+    if (req.signal?.aborted) return notStarted('killed');
+    const ref: StopRef = { reason: null, kill: () => {}, abort: new AbortController() };
+    const onAbort = () => stop(ref, 'killed');
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = go(ref);
+    const entry: LiveRun = { stop: (reason) => stop(ref, reason), done: done.catch(() => {}) };
+    live.add(entry);
+    try {
+      return await done;
+    } finally {
+      live.delete(entry);
+      req.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * A session's container: a never-used pool container when one is ready now
+   * (lowered to the session's limits), else a cold one. Either is fresh: no run
+   * has been in it.
+   */
+  async function launchForSession(limits: SandboxLimits, id: string): Promise<AgentContainer> {
+    // An aborted signal: take one that is ready, never wait for the refill.
+    const warm = pool ? await pool.acquire(AbortSignal.abort()) : null;
+    pool?.nudge();
+    if (warm) {
+      try {
+        await warm.applyLimits(cgroupOf(limits), (l) => warm.handle.update(resourceUpdate(l)));
+        return warm;
+      } catch (err) {
+        opts.log.warn({ err }, 'could not apply the session limits to a pool container; going cold');
+        discard(warm);
+      }
+    }
+    return launch(limits, id);
+  }
+
+  const sessionEngine: SessionEngine = {
+    launch: launchForSession,
+    discard: (agent) => discard(agent),
+    run: (agent, req, files, argv) => tracked(req, (ref) => runOn({ agent, source: 'session', ...(argv ? { argv } : {}) }, req, files, ref)),
+    log: opts.log,
+  };
+
   return {
     async run(req: ExecRequest): Promise<ExecResult> {
       if (closing) throw new SandboxInfraError('sandbox is closed');
@@ -401,20 +461,13 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       const language = LANGUAGE_SPECS[req.language];
       if (!language) throw new ValidationError(`unknown language ${String(req.language)}`);
       const files = planFiles(req.language, req.code, req.files);
-      if (req.signal?.aborted) return notStarted('killed');
+      return tracked(req, (ref) => execute(req, files, ref));
+    },
 
-      const ref: StopRef = { reason: null, kill: () => {}, abort: new AbortController() };
-      const onAbort = () => stop(ref, 'killed');
-      req.signal?.addEventListener('abort', onAbort, { once: true });
-      const done = execute(req, files, ref);
-      const entry: LiveRun = { stop: (reason) => stop(ref, reason), done: done.catch(() => {}) };
-      live.add(entry);
-      try {
-        return await done;
-      } finally {
-        live.delete(entry);
-        req.signal?.removeEventListener('abort', onAbort);
-      }
+    async openSession(o: SessionOptions): Promise<SandboxSession> {
+      if (closing) throw new SandboxInfraError('sandbox is closed');
+      checkLimits(o.limits);
+      return SandboxSession.open(sessionEngine, o);
     },
 
     stats(): SandboxStats {
@@ -438,6 +491,14 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       return closing;
     },
   };
+}
+
+function finishFiles(files: OutputFiles) {
+  try {
+    return files.finish();
+  } catch (err) {
+    throw new SandboxInfraError((err as Error).message);
+  }
 }
 
 /** Our own stop reason wins; then the kernel's OOM kill; then the agent's backstop; then the exit code. */

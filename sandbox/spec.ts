@@ -61,6 +61,9 @@ export const SANDBOX_ENV: readonly string[] = [
   'TMPDIR=/tmp',
   'PYTHONUNBUFFERED=1',
   'PYTHONDONTWRITEBYTECODE=1',
+  // matplotlib: draw to files, and keep its font cache out of /workspace (where outputs are collected).
+  'MPLBACKEND=Agg',
+  'MPLCONFIGDIR=/tmp/matplotlib',
 ];
 
 /**

@@ -39,6 +39,24 @@ export interface SandboxFile {
   content: string;
 }
 
+/** Which files of /workspace come back after the run (the agent sends them), within caps. */
+export interface OutputRequest {
+  /** Globs relative to /workspace (`*`, `?` within a segment, `**` across), or literal paths in mode `exact`. */
+  globs: string[];
+  maxFiles: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  /** `content` (default): the files; `list`: paths and sizes only; `exact`: `globs` are literal paths. */
+  mode?: 'content' | 'list' | 'exact';
+}
+
+/** One file a run left in /workspace (`content` is empty when only listed). */
+export interface OutputFile {
+  path: string;
+  size: number;
+  content: Buffer;
+}
+
 export interface ExecRequest {
   runId: string;
   language: Language;
@@ -52,6 +70,8 @@ export interface ExecRequest {
    * wiped between runs. Unset: a fresh single-use container.
    */
   reuseKey?: string;
+  /** Files to collect from /workspace once the program has exited. */
+  outputs?: OutputRequest;
   /** Aborting kills the container; the result's verdict is then `killed`. */
   signal?: AbortSignal;
   /** Called with each output chunk as it arrives (already within the byte cap). Must not throw. */
@@ -70,6 +90,10 @@ export interface ExecResult {
   cpuMs?: number;
   memoryPeakBytes?: number;
   verdict: Verdict;
+  /** The files `outputs` matched, in path order (absent without `outputs`). */
+  files?: OutputFile[];
+  /** Matching files a cap left out. */
+  filesDropped?: number;
 }
 
 export interface Sandbox {

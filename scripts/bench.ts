@@ -39,6 +39,7 @@ import { cpuPer, sampleCpu, type CpuSample } from './bench/cpu';
 import { bareLifecycle, docker, naiveRun, registeredRuntimes, type NaiveTarget } from './bench/naive';
 import { paddockRun, stagesOf, startPaddock, type PaddockProcess, type RunSpec, type Stages } from './bench/paddock';
 import { ms, perS, sec, table, times, type Row } from './bench/report';
+import { sessionRows } from './bench/sessions';
 
 const { values: args } = parseArgs({
   options: {
@@ -296,6 +297,9 @@ async function main(): Promise<void> {
     rows.push(...(await pacedRows(o, 'python')));
     await o.paddock.stop(false);
   }
+
+  say('python inside the worker: a held session against a fresh pool container…');
+  rows.push(...(await sessionRows(budget, { image: IMAGE, scope: `${SCOPE}-sessions`, paceMs: PACE_MS })));
 
   const loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const settings = Object.keys(OVERRIDES).length ? Object.entries(OVERRIDES).map(([k, v]) => `${k}=${v}`).join(' ') : 'its defaults';

@@ -19,7 +19,7 @@ import { consume, type JobHandler } from './lifecycle';
 import { pullHandler } from './pulls';
 import { registerSandboxMetrics } from './metrics';
 import { reconcileAll } from './reconcile';
-import { runHandler } from './runs';
+import { outputCaps, runHandler } from './runs';
 import { probeRuntimes } from './runtimes';
 import { startWebhookDelivery } from './webhooks';
 
@@ -112,7 +112,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
 
     const ensureModel = createEnsureModel({ config, redis, store: deps.store, events: deps.events, queues: deps.queues, log });
     const handlers = [
-      runHandler({ events: deps.events, runs: deps.store.runs, sandbox, llm: deps.llm, artifacts: deps.store.artifacts, ensureModel }, config.WORKER_CONCURRENCY),
+      runHandler({ events: deps.events, runs: deps.store.runs, sandbox, llm: deps.llm, artifacts: deps.store.artifacts, runFiles: deps.store.runFiles, outputCaps: outputCaps(config), ensureModel }, config.WORKER_CONCURRENCY),
       experimentHandler({ events: deps.events, experiments: deps.store.experiments, messages: deps.store.messages, llm: deps.llm }, config.EXPERIMENT_CONCURRENCY),
       pullHandler({ events: deps.events, pulls: deps.store.pulls, config }, config.PULL_CONCURRENCY),
     ];

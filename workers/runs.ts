@@ -1,3 +1,4 @@
+import type { Config } from '../core/config';
 import { RUN_JOB } from '../core/jobs/kinds';
 import type { RunDoc, RunKind } from '../core/runs';
 import type { Executor, RunContext } from './executors/context';
@@ -19,6 +20,11 @@ const EXECUTORS: Record<RunKind, Executor> = {
   evaluation: executeEvaluation,
   protocol: executeProtocol,
 };
+
+/** The server's caps on the files one run may return (`outputs`). */
+export function outputCaps(config: Config): RunDeps['outputCaps'] {
+  return { maxFiles: config.RUN_FILES_MAX_COUNT, maxFileBytes: config.RUN_FILES_MAX_FILE_BYTES, maxTotalBytes: config.RUN_FILES_MAX_TOTAL_BYTES };
+}
 
 /** What runs need besides the job context; built once per worker. */
 export type RunDeps = Omit<RunContext, keyof JobContext>;

@@ -8,6 +8,7 @@ import { PullStore } from './pulls';
 import { AgentStore } from './agents';
 import { WebhookDeliveryStore } from './webhook-deliveries';
 import { IntegrationTestStore } from './integration-tests';
+import { RunFileStore } from './run-files';
 
 /** The MongoDB store: the durable truth for runs and their events. */
 export interface Store {
@@ -25,6 +26,8 @@ export interface Store {
   deliveries: WebhookDeliveryStore;
   /** LLM integration test history. */
   integrationTests: IntegrationTestStore;
+  /** Files runs made (`outputs`), in GridFS. */
+  runFiles: RunFileStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -43,8 +46,9 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
     const agents = new AgentStore(db);
     const deliveries = new WebhookDeliveryStore(db);
     const integrationTests = new IntegrationTestStore(db);
+    const runFiles = new RunFileStore(db);
     await Promise.all([runs.ensureIndexes(), events.ensureIndexes(), artifacts.ensureIndexes()]);
-    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes(), agents.ensureIndexes(), deliveries.ensureIndexes(), integrationTests.ensureIndexes()]);
+    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes(), agents.ensureIndexes(), deliveries.ensureIndexes(), integrationTests.ensureIndexes(), runFiles.ensureIndexes()]);
     let closing: Promise<void> | undefined;
     return {
       db,
@@ -57,6 +61,7 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
       agents,
       deliveries,
       integrationTests,
+      runFiles,
       async ping() {
         await db.command({ ping: 1 });
       },

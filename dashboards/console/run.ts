@@ -2,6 +2,7 @@
 /** The run view: live events (resumable), then the result, tests and artifacts. */
 import { api, badge, download, h, live, LiveStream, main, priorityBadge, TERMINAL } from './lib';
 import { answerCard, consensusCard, kindResult, stepItem } from './results';
+import { runFilesSection } from './files';
 
 /** Kinds whose steps are an agent's thoughts and actions. */
 const AGENTIC = new Set(['agent', 'protocol']);
@@ -55,6 +56,7 @@ export async function runPage(id: string): Promise<void> {
       const summary = [r.verdict && `verdict ${r.verdict}`, r.exitCode !== undefined && r.exitCode !== null && `exit ${r.exitCode}`, r.wallMs !== undefined && `${r.wallMs} ms`, r.costUsd !== undefined && `$${Number(r.costUsd).toFixed(6)}`, r.totals?.costUsd !== undefined && `total $${Number(r.totals.costUsd).toFixed(6)}`].filter(Boolean).join(' · ') || final.status;
       const summaryEl = h('p', { id: 'result-summary' }, summary);
       result.append(h('h2', {}, 'Result'), summaryEl, h('details', {}, h('summary', {}, 'Result (JSON)'), h('pre', { id: 'result-json' }, JSON.stringify(r, null, 2))));
+      result.append(runFilesSection(id, r.files, r.filesDropped) ?? '');
       for (const t of r.tests ?? []) testRow(t);
       reveal();
       // Step events tag an answer `<index>:<model as requested>`; the result lists them in that order.

@@ -3,7 +3,7 @@
 # Debian rootfs with the language runtimes, then `docker import` it under the tag
 # the code uses.
 #
-#   docker/sandbox/build-offline.sh [TAG]      (default: paddock-sandbox:v5-perf)
+#   docker/sandbox/build-offline.sh [TAG]      (default: paddock-sandbox:v5)
 #
 # Two stages, each skipped when already done:
 #   1. base: debootstrap + sandbox user + shrinking, kept as a tarball in
@@ -20,10 +20,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-tag=${1:-${SANDBOX_IMAGE:-paddock-sandbox:v5-perf}}
+tag=${1:-${SANDBOX_IMAGE:-paddock-sandbox:v5}}
 suite=${DEBIAN_SUITE:-bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-packages=python3,python3-pytest,nodejs,bash,coreutils,procps
+packages=python3,python3-pytest,python3-numpy,python3-matplotlib,nodejs,bash,coreutils,procps
 cache=${PADDOCK_CACHE_DIR:-/var/cache/paddock}
 
 # A modern Node for `node main.js` (Debian's Node 18 has no V8 startup snapshot and takes

@@ -18,7 +18,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const oasPath = (p: string) => p.replace(/:(\w+)/g, '{$1}');
+const oasPath = (p: string) => p.replace(/[:*](\w+)/g, '{$1}');
 const opOf = (r: Pick<Route, 'method' | 'path'>) => doc.paths[oasPath(r.path)]?.[r.method];
 const key = (r: Route) => `${r.method.toUpperCase()} ${r.path}`;
 
@@ -89,7 +89,7 @@ describe('GET /openapi.json', () => {
       const query = (op.parameters ?? []).filter((p: any) => p.in === 'query').map((p: any) => p.name);
       expect([key(r), query.sort()]).toEqual([key(r), Object.keys(r.query?.shape ?? {}).sort()]);
       const path = (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name);
-      expect([key(r), path]).toEqual([key(r), [...r.path.matchAll(/:(\w+)/g)].map((m) => m[1])]);
+      expect([key(r), path]).toEqual([key(r), [...r.path.matchAll(/[:*](\w+)/g)].map((m) => m[1])]);
       if (!r.body) {
         expect([key(r), op.requestBody]).toEqual([key(r), undefined]);
         continue;

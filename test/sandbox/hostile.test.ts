@@ -3,17 +3,20 @@
  * its expected verdict, and leave no container behind — on the production path
  * (a warm pool container, lowered to the fixture's limits before the run) and
  * with opt-in warm reuse (containers shared by the fixtures one after another,
- * wiped in between). A cold container runs the same agent with the same spec
+ * wiped in between), and each in a session of its own (sandbox/session.ts:
+ * files kept, no wipe), after which a session that is still open must still
+ * answer (a file listing: the agent is alive and unchanged; a program might not
+ * start, e.g. after the fixture filled the session's own disk). A cold container runs the same agent with the same spec
  * (spec.test.ts inspects one); sandbox.test.ts and pool.test.ts run cold ones.
  */
 import type { PooledSandbox } from '../../sandbox';
-import { fixtures, HOSTILE_LIMITS, HOSTILE_TMPFS_MB, TEST_SECRET_NAME, TEST_SECRET_VALUE } from '../fixtures/hostile';
+import { fixtures, type HostileFixture, HOSTILE_LIMITS, HOSTILE_TMPFS_MB, TEST_SECRET_NAME, TEST_SECRET_VALUE } from '../fixtures/hostile';
 import { checkExpectation, containersOfOwner, limiter, testSandbox, uniqueId, type SandboxWatcher } from './helpers';
 
 // A secret in the worker's own environment: it must never reach a sandbox.
 process.env[TEST_SECRET_NAME] = TEST_SECRET_VALUE;
 
-const MODES = ['pool', 'reuse'] as const;
+const MODES = ['pool', 'reuse', 'session'] as const;
 type Mode = (typeof MODES)[number];
 
 const owners = Object.fromEntries(MODES.map((m) => [m, uniqueId(`test-hostile-${m}`)])) as Record<Mode, string>;
@@ -36,10 +39,22 @@ afterAll(async () => {
   for (const owner of Object.values(owners)) expect(await containersOfOwner(owner)).toEqual([]);
 });
 
+async function inSession(sandbox: PooledSandbox, runId: string, f: HostileFixture): Promise<void> {
+  const session = await sandbox.openSession({ sessionId: runId, limits: { ...HOSTILE_LIMITS, ...f.limits } });
+  try {
+    checkExpectation(await session.run({ runId, language: f.language, code: f.code, files: f.files, stdin: f.stdin }), f.expect);
+    if (!session.isOpen) return;
+    await expect(session.listFiles()).resolves.toEqual(expect.any(Array));
+  } finally {
+    session.close();
+  }
+}
+
 describe.each(MODES)('%s', (mode) => {
   test.concurrent.each(fixtures.map((f) => [f.name, f] as const))('%s', async (_name, f) => {
     const { sandbox, watch } = sandboxFor(mode);
     const runId = uniqueId('hostile');
+    if (mode === 'session') return slot(() => inSession(sandbox, runId, f));
     const result = await slot(() =>
       sandbox.run({
         runId,

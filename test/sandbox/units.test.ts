@@ -2,6 +2,7 @@
 import { ValidationError } from '../../core/errors';
 import { preciseDurationMs } from '../../sandbox/docker';
 import { Demuxer, OutputCollector, type StreamName } from '../../sandbox/output';
+import { OutputFiles } from '../../sandbox/output-files';
 import { AgentFrameParser, encodeRunFrame, normaliseFilePath, planFiles, PROTOCOL_VERSION, ProtocolError, type AgentFrame } from '../../sandbox/protocol';
 import { classify, signalFromExitCode } from '../../sandbox/runner';
 
@@ -80,8 +81,55 @@ describe('agent protocol and paths', () => {
     expect([int(1), int(4), int(4), int(1), int(4)]).toEqual([PROTOCOL_VERSION, 500, 2000, 1, 6]);
     expect(Array.from({ length: int(2) }, str)).toEqual(['/usr/bin/python3', 'main.py']);
     expect(Array.from({ length: int(4) }, () => [str(), str()])).toEqual([['main.py', 'print("€")']]);
+    // No outputs: zero globs, zero caps, mode 0.
+    expect([int(2), int(4), int(4), int(4), int(1)]).toEqual([0, 0, 0, 0, 0]);
     expect(at).toBe(n);
     expect(buf.subarray(4 + n).toString()).toBe('in €');
+  });
+
+  test('run frame v4 tail: a session (keep 2) with outputs (globs, caps, mode)', () => {
+    const buf = encodeRunFrame({
+      files: [{ path: 'bin', content: Buffer.from([0, 255]) }],
+      argv: ['/bin/true'],
+      timeoutMs: 1,
+      graceMs: 0,
+      keep: false,
+      session: true,
+      outputs: { globs: ['*.png', 'out/**'], maxFiles: 3, maxFileBytes: 10, maxTotalBytes: 20, mode: 'list' },
+    });
+    const h = buf.subarray(4, 4 + buf.readUInt32BE(0));
+    expect(h[9]).toBe(2); // keep, after version, timeout and grace
+    const tail = h.subarray(h.length - (2 + 4 + 5 + 4 + 6 + 12 + 1));
+    expect(tail.readUInt16BE(0)).toBe(2);
+    expect(tail.subarray(6, 11).toString()).toBe('*.png');
+    expect(tail.subarray(15, 21).toString()).toBe('out/**');
+    expect([tail.readUInt32BE(21), tail.readUInt32BE(25), tail.readUInt32BE(29), tail[33]]).toEqual([3, 10, 20, 1]);
+    expect(h.includes(Buffer.from([0, 0, 0, 2, 0, 255]))).toBe(true); // binary content as is
+  });
+
+  test('file frames: parsed, reassembled per path, and the caps checked again on the worker', () => {
+    const frames: AgentFrame[] = [];
+    const parser = new AgentFrameParser((f) => frames.push(f));
+    const p = (path: string, size: number, data: string) => {
+      const name = Buffer.from(path);
+      const head = Buffer.alloc(2 + name.length + 4);
+      head.writeUInt16BE(name.length, 0);
+      name.copy(head, 2);
+      head.writeUInt32BE(size, 2 + name.length);
+      return Buffer.concat([head, Buffer.from(data)]);
+    };
+    parser.push(Buffer.concat([agentFrame('P', p('a/x.txt', 5, '')), agentFrame('P', p('a/x.txt', 5, 'he')), agentFrame('P', p('a/x.txt', 5, 'llo')), agentFrame('P', p('e', 0, ''))]));
+    const files = new OutputFiles({ globs: ['**'], maxFiles: 2, maxFileBytes: 5, maxTotalBytes: 5 });
+    for (const f of frames) if (f.type === 'file') files.add(f.path, f.size, f.data);
+    expect(files.finish()).toEqual([
+      { path: 'a/x.txt', size: 5, content: Buffer.from('hello') },
+      { path: 'e', size: 0, content: Buffer.alloc(0) },
+    ]);
+    const over = new OutputFiles({ globs: ['**'], maxFiles: 1, maxFileBytes: 5, maxTotalBytes: 5 });
+    over.add('a', 6, Buffer.alloc(0));
+    over.add('a', 6, Buffer.alloc(6));
+    expect(() => over.finish()).toThrow(/caps/);
+    expect(() => parser.push(agentFrame('P', Buffer.from([0, 9, 1])))).toThrow(ProtocolError);
   });
 
   const agentFrame = (type: string, payload: string | Buffer) => {

@@ -4,6 +4,7 @@ import type { RunDoc } from '../../core/runs';
 import { LANGUAGES } from '../../sandbox/types';
 import type { RunContext } from '../executors/context';
 import type { ParsedAction } from './parser';
+import type { ActionSession } from './session';
 
 /**
  * What each action type does. Inputs are validated here; an invalid input or a
@@ -15,6 +16,8 @@ export interface ActionEnv {
   ctx: RunContext;
   emitter: JobEmitter;
   signal: AbortSignal;
+  /** The run's shared session for `run_code` (files persist from action to action). */
+  session?: ActionSession;
 }
 
 const runCode = z.object({
@@ -46,16 +49,18 @@ export async function performAction(action: ParsedAction, input: unknown, env: A
 
 async function performTool(action: ParsedAction, input: z.infer<typeof toolInput>, env: ActionEnv): Promise<unknown> {
   if (input.tool === 'run_code') {
-    const r = await env.ctx.sandbox.run({
+    const req = {
       runId: env.run._id,
       language: input.language,
       code: input.code,
       stdin: input.stdin,
       limits: env.run.limits,
       signal: env.signal,
-      onOutput: (stream, chunk) => env.emitter.emit({ type: stream, data: { chunk, action: action.id } }),
-    });
-    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, verdict: r.verdict, truncated: r.truncated };
+      onOutput: (stream: 'stdout' | 'stderr', chunk: string) => env.emitter.emit({ type: stream, data: { chunk, action: action.id } }),
+    };
+    const shared = env.session?.available ? await env.session.get() : null;
+    const r = shared ? await shared.session.run(req) : await env.ctx.sandbox.run(req);
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, verdict: r.verdict, truncated: r.truncated, ...(shared?.fresh ? { freshWorkspace: true } : {}) };
   }
   const runId = input.runId ?? env.run._id;
   if (runId !== env.run._id) {

@@ -4,6 +4,7 @@ import { correctionMessage, initialMessages, missingElementsReason, resultsMessa
 import { ProtocolParser, type ParsedAction, type ProtocolElement } from '../agent/parser';
 import { TurnScheduler, type ActionOutcome, type PastAction } from '../agent/scheduler';
 import { performAction, type ActionEnv } from '../agent/tools';
+import { ActionSession } from '../agent/session';
 import type { Executor } from './context';
 
 interface TurnArtifact {
@@ -21,14 +22,24 @@ const MAX_CORRECTIONS = 2;
  * is parsed while it streams; actions start as their dependencies finish; their
  * results go back to the model until a final response or a budget ends the run.
  * Turns and action outcomes are artifacts, so a resumed run replays finished
- * turns and actions instead of repeating them.
+ * turns and actions instead of repeating them. Its `run_code` actions share one
+ * sandbox session (workers/agent/session.ts), ended with the run.
  */
 export const executeAgent: Executor = async (run, ctx, emitter) => {
+  const session = new ActionSession(ctx.sandbox, run);
+  try {
+    return await agentLoop(run, ctx, emitter, session);
+  } finally {
+    await session.close();
+  }
+};
+
+const agentLoop = async (...[run, ctx, emitter, session]: [...Parameters<Executor>, ActionSession]): Promise<Finale> => {
   const req = run.request;
   const maxSteps = req.maxSteps ?? 8;
   const budget = AbortSignal.timeout(req.timeBudgetMs ?? 120_000);
   const signal = AbortSignal.any([ctx.signal, budget]);
-  const env: ActionEnv = { run, ctx, emitter, signal };
+  const env: ActionEnv = { run, ctx, emitter, signal, session };
   const stored = new Map((await ctx.artifacts.list(run._id)).map((d) => [`${d.attempt}:${d.kind}:${d.key ?? ''}`, d.data]));
   const outputs = new Map<string, unknown>();
   const history = new Map<string, PastAction>();

@@ -1,7 +1,7 @@
 import type { JobEmitter } from '../../core/emitter';
 import { stateForResult, type CodeResult, type RunState } from '../../core/runs';
 import type { TestCase } from '../../core/testing';
-import type { Language, SandboxFile, SandboxLimits } from '../../sandbox/types';
+import type { ExecResult, Language, OutputRequest, SandboxFile, SandboxLimits } from '../../sandbox/types';
 import { buildTestProgram, parseTestOutput, supportsTests } from '../testing';
 import type { Executor, RunContext } from './context';
 
@@ -15,19 +15,28 @@ export const executeCode: Executor = async (run, ctx, emitter) => {
     files: request.files,
     limits: run.limits,
     reuseKey: request.reuse ? run.owner : undefined,
+    outputs: request.outputs ? { globs: request.outputs, ...ctx.outputCaps } : undefined,
   };
   if (request.tests) {
     const result = await runTests(ctx, emitter, { ...base, tests: request.tests });
     return { status: stateForTests(result), result };
   }
-  const result = await ctx.sandbox.run({
+  const exec = await ctx.sandbox.run({
     ...base,
     stdin: request.stdin,
     signal: ctx.signal,
     onOutput: (stream, chunk) => emitter.emit({ type: stream, data: { chunk } }),
   });
+  const result = await keepFiles(ctx, run._id, exec);
   return { status: stateForResult(result), result };
 };
+
+/** Stores the files a run made (GridFS) and lists them in its result instead of their bytes. */
+export async function keepFiles(ctx: Pick<RunContext, 'runFiles'>, runId: string, exec: ExecResult): Promise<CodeResult> {
+  const { files, ...rest } = exec;
+  if (!files) return rest;
+  return { ...rest, files: await ctx.runFiles.replace(runId, files) };
+}
 
 export interface TestRunInput {
   runId: string;
@@ -37,6 +46,7 @@ export interface TestRunInput {
   tests: TestCase[];
   limits: SandboxLimits;
   reuseKey?: string;
+  outputs?: OutputRequest;
 }
 
 /** Runs `code` against `tests` in one sandbox; each test result is also a `test` event. */
@@ -51,6 +61,7 @@ export async function runTests(ctx: RunContext, emitter: JobEmitter, input: Test
     stdin: program.stdin,
     limits: input.limits,
     reuseKey: input.reuseKey,
+    outputs: input.outputs,
     signal: ctx.signal,
     // The harness's stdout is only its result line; the tests' own output is in their messages.
     onOutput: (stream, chunk) => {
@@ -58,7 +69,7 @@ export async function runTests(ctx: RunContext, emitter: JobEmitter, input: Test
     },
   });
   const parsed = parseTestOutput(exec.stdout, program.nonce);
-  const result: CodeResult = { ...exec, stdout: parsed.stdout };
+  const result: CodeResult = { ...(await keepFiles(ctx, input.runId, exec)), stdout: parsed.stdout };
   if (parsed.outcome) {
     result.tests = parsed.outcome.results;
     if (parsed.outcome.compileError) result.compileError = parsed.outcome.compileError;

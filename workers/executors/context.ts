@@ -5,7 +5,8 @@ import type { Logger } from '../../core/logger';
 import type { RunDoc } from '../../core/runs';
 import type { ArtifactStore } from '../../core/store/artifacts';
 import type { RunStore } from '../../core/store/runs';
-import type { Sandbox } from '../../sandbox/types';
+import type { RunFileStore } from '../../core/store/run-files';
+import type { OutputRequest, Sandbox } from '../../sandbox/types';
 import type { EnsureModel } from '../ensure-model';
 
 /** What a run executor gets: the job context plus the worker's parts; narrow, so tests can pass fakes. */
@@ -18,6 +19,10 @@ export interface RunContext {
   sandbox: Sandbox;
   llm: Llm;
   artifacts: ArtifactStore;
+  /** Where the files a run made (`outputs`) are kept. */
+  runFiles: Pick<RunFileStore, 'replace'>;
+  /** The server's caps on those files. */
+  outputCaps: Omit<OutputRequest, 'globs' | 'mode'>;
   /** Pulls a model onto its Ollama server when it is not installed yet (no-op for other providers). */
   ensureModel?: EnsureModel;
   /** True on the job's last attempt. */

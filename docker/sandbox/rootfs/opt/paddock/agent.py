@@ -10,10 +10,14 @@
 #
 # Host -> agent, on stdin (the attach stream), all integers big-endian:
 #   u32 N, then N header bytes:
-#     u8 version (3), u32 timeoutMs, u32 graceMs, u8 keep, u32 stdinBytes,
+#     u8 version (4), u32 timeoutMs, u32 graceMs, u8 keep, u32 stdinBytes,
 #     u16 argc, argc x (u32 len, UTF-8 arg),
 #     u32 nfiles, nfiles x (u32 len, UTF-8 relative path, u32 len, content bytes)
+#     u16 nglobs, nglobs x (u32 len, UTF-8 glob), u32 maxFiles, u32 maxFileBytes,
+#     u32 maxTotalBytes, u8 mode (0 files, 1 list, 2 exact paths)   (the run's outputs; see collect_outputs)
 #   then stdinBytes bytes: the program's stdin
+# keep: 0 single-use, 1 warm reuse (wipe between runs), 2 session (files stay;
+# a run's files overwrite those already there).
 # (binary rather than JSON: importing `json` costs ~12 ms of CPU per container.)
 #
 # Agent -> host, on stdout (the agent is the only writer; see "trust" below):
@@ -22,8 +26,10 @@
 #   S  started    JSON {"pid"}        (the run's files are written, its process forked)
 #   O  stdout     raw bytes of the program's stdout
 #   E  stderr     raw bytes of the program's stderr
+#   P  file       u16 len, UTF-8 path, u32 size, bytes (one output file; a large
+#                 one comes as several P frames of the same path, in order)
 #   X  exit       JSON {"exitCode", "signal", "wallNs", "cpuNs", "oomKills",
-#                       "memPeak", "memPeakRose", "backstop"}
+#                       "memPeak", "memPeakRose", "backstop", "filesDropped"}
 #   F  fatal      UTF-8 text          (the agent failed; the container is unusable)
 #
 # Trust: the program can't touch the agent. The container starts the agent as
@@ -56,7 +62,7 @@ import signal
 import sys
 import time
 
-VERSION = 3
+VERSION = 4
 MAX_HEADER = 64 * 1024 * 1024
 EXIT_BOOT = 125  # like `env`: the program could not be started
 CHUNK = 64 * 1024
@@ -280,10 +286,11 @@ def read_frame(idle_deadline):
     h = Header(raw)
     if h.int(1) != VERSION:
         raise Fatal("unknown frame version")
-    header = {"timeoutMs": h.int(4), "graceMs": h.int(4), "keep": h.int(1) == 1}
+    header = {"timeoutMs": h.int(4), "graceMs": h.int(4), "keep": h.int(1)}
     stdin_bytes = h.int(4)
     header["argv"] = [h.text() for _ in range(h.int(2))]
     header["files"] = [(h.text(), h.bytes()) for _ in range(h.int(4))]
+    header["outputs"] = read_outputs(h)
     if h.pos != len(raw):
         raise Fatal("run header has trailing bytes")
     stdin = read_exact(stdin_bytes, None) if stdin_bytes else b""
@@ -309,7 +316,7 @@ def safe_parts(path):
     return parts
 
 
-def write_file(parts, data):
+def write_file(parts, data, overwrite=False):
     # Walk down with dir fds and O_NOFOLLOW so no path component can be a
     # symlink planted by an earlier entry.
     dirfd = os.open(WORKDIR, os.O_RDONLY | os.O_DIRECTORY)
@@ -322,7 +329,10 @@ def write_file(parts, data):
             nxt = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dirfd)
             os.close(dirfd)
             dirfd = nxt
-        fd = os.open(parts[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=dirfd)
+        # A session's file may already exist: replace it, but never open a FIFO
+        # a program left there (O_NONBLOCK: ENXIO instead of waiting for a reader).
+        replace = os.O_TRUNC | os.O_NONBLOCK if overwrite else os.O_EXCL
+        fd = os.open(parts[-1], os.O_WRONLY | os.O_CREAT | replace | os.O_NOFOLLOW, 0o644, dir_fd=dirfd)
         try:
             view = memoryview(data)
             while view:
@@ -333,12 +343,12 @@ def write_file(parts, data):
         os.close(dirfd)
 
 
-def write_files(files):
+def write_files(files, overwrite=False):
     """In the program's child, as the sandbox user: the files are the program's."""
     for path, data in files:
         parts = safe_parts(path)
         try:
-            write_file(parts, data)
+            write_file(parts, data, overwrite)
         except OSError as e:
             raise BootError("cannot write %r: %s" % (path, e))
 
@@ -376,7 +386,7 @@ def children_cpu_ns():
 
 # ---- processes ----------------------------------------------------------------
 
-def child(argv, files, fds):
+def child(argv, files, fds, overwrite=False):
     # In the forked child, before exec. Never returns.
     try:
         stdin_r, stdout_w, stderr_w = fds
@@ -410,7 +420,7 @@ def child(argv, files, fds):
         os.umask(0o022)
         os.chdir(WORKDIR)
         try:
-            write_files(files)
+            write_files(files, overwrite)
         except BootError as e:
             os.write(2, ("paddock-boot: %s\n" % e).encode("utf-8", "replace"))
             os._exit(EXIT_BOOT)
@@ -455,7 +465,7 @@ def run(header, stdin, wake_r):
     t0 = time.monotonic_ns()
     pid = os.fork()
     if pid == 0:
-        child(argv, header["files"], (in_r, out_w, err_w))
+        child(argv, header["files"], (in_r, out_w, err_w), header["keep"] == KEEP_SESSION)
     for fd in (in_r, out_w, err_w):
         os.close(fd)
     send(b"S", '{"pid":%d}' % pid)
@@ -675,6 +685,171 @@ def wipe(fresh_state):
         raise Fatal("wipe failed: %s" % (why.decode("utf-8", "replace") or "status %d" % status))
 
 
+# ---- sessions and output files -------------------------------------------------
+
+KEEP_SESSION = 2  # keep the container and its files: no wipe between runs
+OUT_GLOBS, OUT_LIST, OUT_EXACT = 0, 1, 2  # match globs and send contents / sizes only / exact paths
+FILE_CHUNK = 512 * 1024  # P frames stay well below the host's 1 MiB frame limit
+
+
+def read_outputs(h):
+    globs = [h.text() for _ in range(h.int(2))]
+    return {"globs": globs, "maxFiles": h.int(4), "maxFileBytes": h.int(4), "maxTotalBytes": h.int(4), "mode": h.int(1)}
+
+
+def check_state(fresh_state):
+    """A session keeps its container: the agent must still be as it started."""
+    if process_state() != fresh_state:
+        raise Fatal("the agent's process state changed during the run")
+
+
+def glob_regex(glob):
+    """`*` and `?` stay inside one path segment, `**` spans any number of them."""
+    import re
+    out, i = [], 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:[^/]*/)*")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            c = glob[i]
+            out.append("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def workspace_files():
+    """Relative paths of the regular files below /workspace, never through a symlink."""
+    found = []
+    for top, _dirs, files, topfd in os.fwalk(WORKDIR):
+        rel = os.path.relpath(top, WORKDIR)
+        for name in files:
+            try:
+                st = os.stat(name, dir_fd=topfd, follow_symlinks=False)
+            except OSError:
+                continue
+            if (st.st_mode & 0o170000) == 0o100000:
+                found.append(name if rel == "." else rel + "/" + name)
+    return sorted(found)
+
+
+def open_below(path):
+    """Opens a file below /workspace for reading, every component without following symlinks."""
+    parts = safe_parts(path)
+    dirfd = os.open(WORKDIR, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in parts[:-1]:
+            nxt = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dirfd)
+            os.close(dirfd)
+            dirfd = nxt
+        fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dirfd)
+    finally:
+        os.close(dirfd)
+    if (os.fstat(fd).st_mode & 0o170000) != 0o100000:
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file")
+    return fd
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def collect_outputs(outputs, out):
+    """As the sandbox user, in a child: the matching files as records on fd `out`,
+    within the caps (in path order), then a 0-length path and the count dropped."""
+    mode = outputs["mode"]
+    if mode == OUT_EXACT:
+        paths = outputs["globs"]
+    else:
+        patterns = [glob_regex(g) for g in outputs["globs"]]
+        paths = [p for p in workspace_files() if any(r.match(p) for r in patterns)]
+    sent = total = dropped = 0
+    for path in paths:
+        try:
+            fd = open_below(path)
+        except (OSError, BootError):
+            dropped += mode != OUT_EXACT  # an exact path that isn't there is simply absent
+            continue
+        try:
+            size = os.fstat(fd).st_size
+            body = mode != OUT_LIST
+            if sent >= outputs["maxFiles"] or (body and (size > outputs["maxFileBytes"] or total + size > outputs["maxTotalBytes"])):
+                dropped += 1
+                continue
+            name = path.encode("utf-8")
+            write_all(out, len(name).to_bytes(2, "big") + name + (size if body else 0).to_bytes(4, "big") + size.to_bytes(4, "big"))
+            left = size if body else 0
+            while left > 0:
+                chunk = os.read(fd, min(left, FILE_CHUNK)) or bytes(left)  # shrank under us: pad
+                write_all(out, chunk[:left])
+                left -= len(chunk[:left])
+            sent += 1
+            total += size if body else 0
+        finally:
+            os.close(fd)
+    write_all(out, b"\0\0" + dropped.to_bytes(4, "big"))
+
+
+def read_pipe(fd, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            raise Fatal("output collector ended early")
+        buf += chunk
+    return bytes(buf)
+
+
+def send_outputs(outputs):
+    """After a run: its output files as P frames (collected by a child that is the
+    sandbox user, so the run's own modes apply); returns how many the caps dropped."""
+    if not outputs["globs"]:
+        return 0
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            signal.set_wakeup_fd(-1)
+            null = os.open("/dev/null", os.O_RDWR)
+            os.dup2(null, 0)
+            os.dup2(null, 1)  # never the container's stdout
+            os.dup2(w, 3)
+            os.closerange(4, 65536)
+            become_sandbox_user()
+            collect_outputs(outputs, 3)
+            os._exit(0)
+        except BaseException:  # noqa: BLE001 - must never return into the agent
+            os._exit(1)
+    os.close(w)
+    try:
+        while True:
+            n = int.from_bytes(read_pipe(r, 2), "big")
+            if n == 0:
+                dropped = int.from_bytes(read_pipe(r, 4), "big")
+                break
+            name = read_pipe(r, n)
+            body, size = int.from_bytes(read_pipe(r, 4), "big"), int.from_bytes(read_pipe(r, 4), "big")
+            head = len(name).to_bytes(2, "big") + name + size.to_bytes(4, "big")
+            send(b"P", head)
+            left = body
+            while left > 0:
+                chunk = read_pipe(r, min(left, FILE_CHUNK))
+                send(b"P", head + chunk)
+                left -= len(chunk)
+    finally:
+        os.close(r)
+        _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise Fatal("output collector failed (status %d)" % status)
+    return dropped
+
+
 # ---- main ---------------------------------------------------------------------------
 
 def main():
@@ -700,10 +875,14 @@ def main():
             return  # the host went away, or never came back
         header, stdin = frame
         status = run(header, stdin, wake_r)
+        status["filesDropped"] = send_outputs(header["outputs"])
         send(b"X", js_object(status))
         if not header["keep"]:
             return
-        wipe(fresh_state)
+        if header["keep"] == KEEP_SESSION:
+            check_state(fresh_state)
+        else:
+            wipe(fresh_state)
         send(b"R", '{"v":%d,"pid":%d}' % (VERSION, os.getpid()))
 
 
