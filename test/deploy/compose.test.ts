@@ -33,6 +33,16 @@ function compose(...args: string[]) {
   });
 }
 
+/** Runs `step`; when it fails, its error carries the service's last log lines. */
+async function withLogs<T>(service: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    const { stdout } = await compose('logs', '--no-color', '--tail', '40', service).catch(() => ({ stdout: '(no logs)' }));
+    throw new Error(`${(err as Error).message}\n--- ${service} logs ---\n${stdout}`);
+  }
+}
+
 async function apiUrl(service: string): Promise<string> {
   const { stdout } = await compose('port', service, '8080');
   return `http://${stdout.trim()}`;
@@ -68,6 +78,7 @@ beforeAll(async () => {
     SANDBOX_REAP_INTERVAL_MS: '1000',
     SANDBOX_POOL_SIZE: '1',
     SHUTDOWN_GRACE_MS: '500',
+    SANDBOX_MAX_TIMEOUT_MS: '30000',
   };
   overrideFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-compose-')), 'tuning.yaml');
   const services = ['api-1', 'api-2', 'worker'].map((s) => `  ${s}:\n    environment:\n${Object.entries(tuning).map(([k, v]) => `      ${k}: "${v}"`).join('\n')}`);
@@ -85,17 +96,18 @@ describe('docker/compose.yaml', () => {
     const token = await signToken({ secret: TEST_SECRET }, { sub: 'alice', role: 'user' });
     for (const service of ['api-1', 'api-2']) {
       const base = await apiUrl(service);
-      await waitReady(base, 2);
+      await withLogs(service, () => waitReady(base, 2, 240_000));
       await readmeSession(base, token);
     }
-  }, 240_000);
+  }, 480_000);
 
   it('scaled to 3 workers, a worker stopped mid-run: the run completes on another', async () => {
     await compose('up', '-d', '--no-recreate', '--scale', 'worker=3');
     const base = await apiUrl('api-1');
-    await waitReady(base, 3);
+    await withLogs('worker', () => waitReady(base, 3, 240_000));
     const auth = { authorization: `Bearer ${await signToken({ secret: TEST_SECRET }, { sub: 'bob', role: 'user' })}` };
-    const code = 'import time\nprint("start", flush=True)\ntime.sleep(4)\nprint("done")';
+    // Long enough that the stop lands mid-run however slow the machine is in finding the worker.
+    const code = 'import time\nprint("start", flush=True)\ntime.sleep(10)\nprint("done")';
     const res = await fetch(`${base}/v1/runs`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ language: 'python', code }) });
     const { id } = (await res.json()) as { id: string };
     await readSse(`${base}/v1/runs/${id}/events`, { headers: auth, until: (e) => e.event === 'stdout' });
@@ -120,7 +132,7 @@ describe('docker/compose.yaml', () => {
     expect(hosts).toHaveLength(2);
     expect(hosts[0]).toBe(first);
     expect(hosts[1]).not.toBe(first);
-  }, 180_000);
+  }, 360_000);
 
   it('down leaves no container, sandbox, network or volume behind', async () => {
     await compose('down', '-v', '--remove-orphans', '-t', '10');

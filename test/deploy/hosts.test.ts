@@ -123,7 +123,7 @@ describe('worker hosts as network namespaces', () => {
   }, 120_000);
 
   it('a host killed whole mid-run: no run is lost, its orphaned sandboxes are reaped', async () => {
-    const code = 'import time\nprint("start", flush=True)\ntime.sleep(4)\nprint("done")';
+    const code = 'import time\nprint("start", flush=True)\ntime.sleep(10)\nprint("done")'; // the kill must land mid-run, however slow the machine
     const ids = await Promise.all(Array.from({ length: HOSTS * CONCURRENCY }, (_, i) => submit(apis[i % 2]!, code)));
     await Promise.all(ids.map(running));
     const victim = workers[0]!;
