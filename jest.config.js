@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Deployment tests (compose, hosts as network namespaces, Redis Cluster): `npm run test:deploy`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/deploy/'],
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },

@@ -60,8 +60,16 @@ export const configSchema = z.object({
    */
   MONGO_STANDIN: z.enum(['sqlite', 'memory']).default('sqlite'),
   MONGO_DB: z.string().default('paddock'),
-  /** Namespaces the queues and Redis keys, so several systems can share one Redis. */
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('paddock'),
+  /**
+   * Redis Cluster: REDIS_URL names one node (or several, comma-separated: redis://a:6379,redis://b:6379)
+   * and the client discovers the rest. Needs a QUEUE_PREFIX in braces, e.g. {paddock}.
+   */
+  REDIS_CLUSTER: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
+  /**
+   * Namespaces the queues and Redis keys, so several systems can share one Redis. In braces
+   * (`{paddock}`) it is a Redis Cluster hash tag: every key of the system hashes to one slot.
+   */
+  QUEUE_PREFIX: z.string().regex(/^(?:[A-Za-z0-9_-]+|\{[A-Za-z0-9_-]+\})$/, { message: 'letters, digits, _ and -, optionally in braces ({paddock})' }).default('paddock'),
   /** HS256 secret (≥ 32 bytes). Unset: a development secret is created once in DATA_DIR. */
   JWT_SECRET: optionalString,
   JWT_ISSUER: optionalString,
@@ -183,6 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const raw = parsed.data;
+  if (raw.REDIS_CLUSTER && !raw.QUEUE_PREFIX.startsWith('{')) {
+    throw new ConfigError(`QUEUE_PREFIX=${raw.QUEUE_PREFIX}: Redis Cluster (REDIS_CLUSTER=true) needs a prefix in braces, e.g. {${raw.QUEUE_PREFIX}}, so BullMQ's keys share one slot`);
+  }
   const llm = parseLlmConfig(env);
   const webhooks = (jwt: string) => ({ secret: raw.WEBHOOK_SECRET ?? derivedWebhookSecret(jwt), allow: allowList(raw.WEBHOOK_ALLOW) });
   if (raw.JWT_SECRET !== undefined) {

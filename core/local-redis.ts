@@ -48,11 +48,19 @@ const SUPERVISOR = [
 /** After EOF: how long redis may take to exit before its whole process group is killed. */
 const STOP_TIMEOUT_MS = 5000;
 
-export async function startLocalRedis(binary = 'redis-server'): Promise<LocalRedis> {
-  const port = await freePort();
+export interface LocalRedisOptions {
+  /** Address to listen on. Default 127.0.0.1; any other turns protected mode off (tests' simulated hosts reach it there). */
+  bind?: string;
+  /** More redis-server arguments, e.g. `--cluster-enabled yes`. */
+  extraArgs?: string[];
+}
+
+export async function startLocalRedis(binary = 'redis-server', opts: LocalRedisOptions = {}): Promise<LocalRedis> {
+  const bind = opts.bind ?? '127.0.0.1';
+  const port = await freePort(bind);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-    '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'];
+  const args = ['--port', String(port), '--bind', bind, '--save', '', '--appendonly', 'no', '--dir', dir,
+    '--maxmemory-policy', 'noeviction', '--protected-mode', bind === '127.0.0.1' ? 'yes' : 'no', ...(opts.extraArgs ?? [])];
   const child = spawn('sh', ['-c', SUPERVISOR, 'paddock-redis', dir, binary, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
@@ -69,7 +77,7 @@ export async function startLocalRedis(binary = 'redis-server'): Promise<LocalRed
   }
   let closing: Promise<void> | undefined;
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${bind}:${port}`,
     close() {
       closing ??= stop(child).finally(() => fs.rmSync(dir, { recursive: true, force: true }));
       return closing;
@@ -77,12 +85,12 @@ export async function startLocalRedis(binary = 'redis-server'): Promise<LocalRed
   };
 }
 
-/** An unused loopback port (the OS picks it; a tiny race remains until the caller binds it). */
-export function freePort(): Promise<number> {
+/** An unused port on `host` (the OS picks it; a tiny race remains until the caller binds it). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(0, host, () => {
       const { port } = srv.address() as net.AddressInfo;
       srv.close(() => resolve(port));
     });

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { masters } from './redis-connect';
 
 /**
  * Worker liveness as the API sees it. Every worker process keeps the key
@@ -22,15 +23,22 @@ const SCAN_COUNT = 1000;
 
 /** Counts live workers of one system; bounded, so a large shared Redis cannot make it slow. */
 export async function countWorkers(redis: Redis, prefix: string): Promise<WorkerCount> {
-  // QUEUE_PREFIX is [A-Za-z0-9_-]+ (config.ts): nothing in it is a glob character.
+  // QUEUE_PREFIX is [A-Za-z0-9_-]+, maybe in braces (config.ts): nothing in it is a glob character.
   const match = workerKey(prefix, '*');
   const seen = new Set<string>();
+  let complete = true;
+  // A cluster's SCAN covers one node: visit every master (one holds them all under a {hash tag} prefix).
+  for (const node of masters(redis)) complete = (await scanNode(node, match, seen)) && complete;
+  return { count: seen.size, complete };
+}
+
+async function scanNode(node: Redis, match: string, seen: Set<string>): Promise<boolean> {
   let cursor = '0';
   for (let i = 0; i < MAX_SCANS; i++) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
+    const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
     for (const k of keys) seen.add(k); // SCAN may return a key twice
     cursor = next;
-    if (cursor === '0') return { count: seen.size, complete: true };
+    if (cursor === '0') return true;
   }
-  return { count: seen.size, complete: false };
+  return false;
 }

@@ -6,13 +6,22 @@
 #   3. the Docker engine (dockerd started when not answering)
 #   4. the sandbox image, built offline (debootstrap + docker import)
 #   5. optional OCI runtimes (runsc, crun) registered with dockerd (scripts/setup-runtimes.sh)
+#   6. with --deploy: docker-compose and Paddock's own images (docker/build-offline.sh),
+#      for docker/compose.yaml and `npm run test:deploy`
 # Redis is not started here: Paddock starts a private redis-server per process
 # when REDIS_URL is unset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quiet=false
-[ "${1:-}" = "--quiet" ] && quiet=true
+deploy=false
+for arg in "$@"; do
+  case $arg in
+    --quiet) quiet=true ;;
+    --deploy) deploy=true ;;
+    *) echo "setup: unknown option $arg (--quiet, --deploy)" >&2; exit 2 ;;
+  esac
+done
 say() { $quiet || echo "setup: $*"; }
 
 # 1. npm dependencies. `npm install` (not `npm ci`): the registry mirror we build on
@@ -30,6 +39,11 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 # The console's browser tests drive Debian's chromium (test/console/browser.ts); no browser is downloaded.
 command -v chromium >/dev/null || missing+=(chromium)
+# Debian's docker-compose (1.29) runs docker/compose.yaml; ip (iproute2) makes the test hosts.
+if $deploy; then
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  command -v ip >/dev/null || missing+=(iproute2)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run this as root" >&2
@@ -71,4 +85,12 @@ fi
 
 # 5. optional runtimes for SANDBOX_RUNTIME
 if $quiet; then bash scripts/setup-runtimes.sh --quiet; else bash scripts/setup-runtimes.sh; fi
+# 6. Paddock's and Redis' images, for compose
+if $deploy; then
+  if $quiet; then
+    bash docker/build-offline.sh >/dev/null
+  else
+    bash docker/build-offline.sh
+  fi
+fi
 say "ready"

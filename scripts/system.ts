@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { ApiHandle } from '../api';
 import { startApi } from '../api';
 import { TokenVerifier } from '../api/auth';
@@ -16,6 +16,7 @@ import { describeStorage, startMongoStandin, StorageInUseError, type StandinStor
 import { createLlm } from '../llm';
 import { preflight, redactUrl } from '../core/preflight';
 import { openQueues } from '../core/queues';
+import { duplicateRedis, openRedis } from '../core/redis-connect';
 import { openStore } from '../core/store';
 import { countWorkers } from '../core/worker-liveness';
 import { createProcessMetrics } from '../core/metrics';
@@ -84,7 +85,7 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
       );
     }
 
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+    const redis = openRedis(redisUrl, config.REDIS_CLUSTER, { maxRetriesPerRequest: 3, lazyConnect: true });
     logConnectionErrors(redis, log, 'redis');
     try {
       await redis.connect();
@@ -105,7 +106,7 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
     const metrics = createProcessMetrics();
     const llm = createLlm({ config: config.llm, redis, log: log.child({ component: 'llm' }), prefix: config.QUEUE_PREFIX, onCall: metrics.llmCall });
     closer.add('llm', () => llm.close());
-    const queueConnection = redis.duplicate({ maxRetriesPerRequest: null });
+    const queueConnection = duplicateRedis(redis, { maxRetriesPerRequest: null });
     logConnectionErrors(queueConnection, log, 'queue redis');
     const queues = openQueues(queueConnection, config.QUEUE_PREFIX, config.JOB_ATTEMPTS, config.WEBHOOK_ATTEMPTS);
     closer.add('queues', () => queues.close());

@@ -11,6 +11,7 @@ import type { Queues } from '../core/queues';
 import type { Store } from '../core/store';
 import { Closer } from '../core/closer';
 import { workerKey } from '../core/worker-liveness';
+import { duplicateRedis } from '../core/redis-connect';
 import { createReaper, createSandbox } from '../sandbox';
 import { CancelRegistry } from './cancel-registry';
 import { createEnsureModel } from './ensure-model';
@@ -116,7 +117,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       experimentHandler({ events: deps.events, experiments: deps.store.experiments, messages: deps.store.messages, llm: deps.llm }, config.EXPERIMENT_CONCURRENCY),
       pullHandler({ events: deps.events, pulls: deps.store.pulls, config }, config.PULL_CONCURRENCY),
     ];
-    const connection = redis.duplicate({ maxRetriesPerRequest: null });
+    const connection = duplicateRedis(redis, { maxRetriesPerRequest: null });
     closer.add('worker redis', async () => void (await connection.quit()));
     const lifecycle = {
       config, log, store: deps.store, events: deps.events, cancels, queues: deps.queues, connection, reconcile: reconcileDeps, metrics: deps.metrics?.jobs,

@@ -116,6 +116,8 @@ export function consume<D extends JobDoc>(handler: JobHandler<D>, deps: Lifecycl
     const controller = deps.cancels.register(id);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const jobLog = log.child({ id, queue: job.queueName, attempt: job.attemptsMade + 1 });
+    // One line per attempt: which worker (host, pid) took which job, for operators following a run across hosts.
+    jobLog.info('attempt started');
     try {
       const finale = await processJob(handler, id, { log: jobLog, signal: controller.signal, lastAttempt }, deps);
       const outcome = finale ? (handler.outcome ?? defaultOutcome)(finale) : await alreadyEnded(handler, id, deps);
