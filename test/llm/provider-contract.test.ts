@@ -158,7 +158,9 @@ describe.each(cases)('$type provider contract', (c) => {
 
   test('the circuit opens after repeated failures and closes after a successful probe', async () => {
     await llm.close();
-    llm = make({ retry: { maxAttempts: 1 } });
+    // A cool-down long enough that the open circuit is still open for the call right after
+    // it opened, however busy the machine (300 ms was not, at load 15).
+    llm = make({ retry: { maxAttempts: 1 }, circuit: { failureThreshold: 3, coolDownMs: 2000 } });
     const circuit = async () => (await llm.integrations()).find((i) => i.name === 'primary')!.circuit;
 
     for (let i = 0; i < 3; i++) {
