@@ -23,7 +23,7 @@ import { WarmPool, type PoolStats } from './pool';
 import { encodeRunFrame, LANGUAGE_SPECS, planFiles, type AgentExit } from './protocol';
 import { ReuseCache } from './reuse';
 import { BACKSTOP_GRACE_MS, buildContainerSpec, resourceUpdate } from './spec';
-import type { ExecRequest, ExecResult, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
+import type { ExecRequest, ExecResult, MemoryAccountingUnavailable, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
 import { LIMIT_MINIMA } from './types';
 
 export interface SandboxOptions {
@@ -383,6 +383,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       wallMs: Math.round(exit.wallNs / 1e6),
       cpuMs: Math.round(exit.cpuNs / 1e6),
       ...(memoryPeakBytes !== undefined ? { memoryPeakBytes } : {}),
+      ...accountingOf(exit),
       verdict: classify(null, oom, exit.exitCode, exit.backstop),
     };
   }
@@ -438,6 +439,16 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       return closing;
     },
   };
+}
+
+export const MEMORY_ACCOUNTING_UNAVAILABLE: MemoryAccountingUnavailable = {
+  memory: 'unavailable',
+  reason: 'the container memory cgroup is not readable inside the sandbox (gVisor has no cgroup filesystem): no memory peak, and a memory limit shows only when the whole sandbox is OOM-killed',
+};
+
+/** Says so when the agent could read neither the memory peak nor the OOM counter; never a made-up figure. */
+export function accountingOf(exit: Pick<AgentExit, 'memPeak' | 'oomKills'>): { accounting?: MemoryAccountingUnavailable } {
+  return exit.memPeak === null || exit.oomKills === null ? { accounting: MEMORY_ACCOUNTING_UNAVAILABLE } : {};
 }
 
 /** Our own stop reason wins; then the kernel's OOM kill; then the agent's backstop; then the exit code. */

@@ -82,6 +82,20 @@ function pidsOverhead(runtime: string | undefined): number {
   return runtime === 'runsc' ? RUNSC_PIDS_OVERHEAD : PIDS_OVERHEAD;
 }
 
+/**
+ * Under gVisor the program's processes are bounded by RLIMIT_NPROC instead,
+ * which the Sentry enforces per uid inside its own kernel (the sandbox user's
+ * processes only; the agent is another uid). Without it a fork bomb exhausts
+ * runsc's host threads or memory and the container dies (an infrastructure
+ * error, not a verdict). Only under runsc: on runc, RLIMIT_NPROC would count
+ * every process of uid 10001 on the host, across all sandboxes. Set at
+ * creation (`docker update` cannot change it), so a pool container lowered to
+ * a run's limits keeps the pool's process cap.
+ */
+function runtimeUlimits(runtime: string | undefined, pids: number): { Name: string; Soft: number; Hard: number }[] {
+  return runtime === 'runsc' ? [{ Name: 'nproc', Soft: pids, Hard: pids }] : [];
+}
+
 /** Open files per process (RLIMIT_NOFILE). */
 export const NOFILE_LIMIT = 256;
 
@@ -254,6 +268,7 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
         { Name: 'nofile', Soft: NOFILE_LIMIT, Hard: NOFILE_LIMIT },
         { Name: 'fsize', Soft: fsize, Hard: fsize },
         { Name: 'core', Soft: 0, Hard: 0 },
+        ...runtimeUlimits(input.runtime, limits.pids),
       ],
       Binds: [],
       Mounts: [],
