@@ -22,7 +22,7 @@ import { OutputCollector } from './output';
 import { WarmPool, type PoolStats } from './pool';
 import { encodeRunFrame, LANGUAGE_SPECS, planFiles, type AgentExit } from './protocol';
 import { ReuseCache } from './reuse';
-import { BACKSTOP_GRACE_MS, buildContainerSpec, resourceUpdate } from './spec';
+import { BACKSTOP_GRACE_MS, buildContainerSpec, limitsUpdate } from './spec';
 import type { ExecRequest, ExecResult, MemoryAccountingUnavailable, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
 import { LIMIT_MINIMA } from './types';
 
@@ -264,7 +264,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       if (!lease) return notStarted(ref.reason ?? 'killed');
       emit({ type: 'assigned', runId: req.runId, containerId: lease.agent.id, source: lease.source });
       try {
-        await lease.agent.applyLimits(cgroupOf(req.limits), (l) => lease.agent.handle.update(resourceUpdate(l, opts.runtime)));
+        await lease.agent.applyLimits(cgroupOf(req.limits), (l) => lease.agent.handle.update(limitsUpdate(l, opts.runtime)));
       } catch (err) {
         // E.g. memory below what the container already uses: a cold one gets exact limits.
         opts.log.warn({ err, runId: req.runId }, 'could not apply the run limits to a warm container; going cold');

@@ -78,8 +78,18 @@ export const PIDS_OVERHEAD = 1;
  */
 export const RUNSC_PIDS_OVERHEAD = 128;
 
-function pidsOverhead(runtime: string | undefined): number {
-  return runtime === 'runsc' ? RUNSC_PIDS_OVERHEAD : PIDS_OVERHEAD;
+/**
+ * Host threads runsc may add per process of the program (its ptrace platform
+ * runs a stub process per address space, and the Sentry a host thread per
+ * task blocked in a system call). The program's processes are capped by
+ * RLIMIT_NPROC (`runtimeUlimits`); this keeps the host cgroup above what that
+ * many processes cost runsc, so a fork bomb meets EAGAIN inside the sandbox
+ * instead of killing runsc (a container that dies: an infrastructure error).
+ */
+export const RUNSC_PIDS_PER_PROCESS = 8;
+
+function hostPidsLimit(runtime: string | undefined, pids: number): number {
+  return runtime === 'runsc' ? RUNSC_PIDS_OVERHEAD + RUNSC_PIDS_PER_PROCESS * pids : pids + PIDS_OVERHEAD;
 }
 
 /**
@@ -203,8 +213,21 @@ export function resourceUpdate(limits: Pick<SandboxLimits, 'memoryMb' | 'cpus' |
 } {
   const memory = Math.floor(limits.memoryMb * MiB);
   // MemorySwap equal to Memory: no swap at all.
-  return { Memory: memory, MemorySwap: memory, NanoCpus: Math.round(limits.cpus * 1e9), PidsLimit: limits.pids + pidsOverhead(runtime) };
+  return { Memory: memory, MemorySwap: memory, NanoCpus: Math.round(limits.cpus * 1e9), PidsLimit: hostPidsLimit(runtime, limits.pids) };
 }
+
+/**
+ * What `docker update` changes when a warm container is lowered to a run's
+ * limits. Under runsc the host pids limit stays as created: RLIMIT_NPROC (set
+ * at creation, unchangeable) still allows the creation-time process count,
+ * and runsc needs the host threads for it.
+ */
+export function limitsUpdate(limits: Pick<SandboxLimits, 'memoryMb' | 'cpus' | 'pids'>, runtime?: string): ResourceUpdateBody {
+  const { PidsLimit, ...rest } = resourceUpdate(limits, runtime);
+  return runtime === 'runsc' ? rest : { ...rest, PidsLimit };
+}
+
+type ResourceUpdateBody = Omit<ReturnType<typeof resourceUpdate>, 'PidsLimit'> & { PidsLimit?: number };
 
 export function buildContainerSpec(input: SpecInput): ContainerSpec {
   const { limits } = input;
