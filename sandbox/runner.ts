@@ -89,6 +89,8 @@ export interface PooledSandbox extends Sandbox {
 
 /** After we killed a container: how long its remaining output may take to arrive. */
 const DRAIN_MS = 2000;
+/** How long a container whose attach stream ended may take to be recorded as exited. */
+const EXIT_STATE_WAIT_MS = 5000;
 /** After an exit frame: how long a single-use agent may take to exit before we force-remove. */
 const EXIT_WAIT_MS = 2000;
 /** The agent outlives the longest idle period the worker allows by this much. */
@@ -356,6 +358,9 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
 
     if (result.kind === 'gone') {
       // Died without an exit frame: OOM-killed agent, killed from outside, agent failure.
+      // The attach stream can end before dockerd has recorded the exit (under runsc the
+      // whole sandbox is OOM-killed, and OOMKilled is only set with the exit): wait for it.
+      await agent.handle.wait(AbortSignal.timeout(EXIT_STATE_WAIT_MS)).catch(() => {});
       const state = await agent.handle.inspect().catch(() => null);
       discard(agent);
       if (state?.oomKilled) {
