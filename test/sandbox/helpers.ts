@@ -136,7 +136,7 @@ export function testSandbox(opts: TestSandboxOptions): { sandbox: PooledSandbox;
     tmpfsMb: 16,
     log: silentLogger(),
     onEvent: watch.onEvent,
-    // SANDBOX_RUNTIME=runsc npx jest test/sandbox: the whole suite under gVisor (scripts/test-runtimes.sh).
+    // SANDBOX_RUNTIME=runsc npx jest test/sandbox/...: a suite under gVisor (hostile-runsc.test.ts always is).
     ...(process.env.SANDBOX_RUNTIME ? { runtime: process.env.SANDBOX_RUNTIME } : {}),
     ...rest,
     ...(pool ? { pool: { limits: { ...BASE_LIMITS, memoryMb: 256 }, ...pool } } : {}),
