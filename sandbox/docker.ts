@@ -51,7 +51,8 @@ export interface ResourceUpdate {
   Memory: number;
   MemorySwap: number;
   NanoCpus: number;
-  PidsLimit: number;
+  /** Absent: left as it is (runsc, see spec.ts `limitsUpdate`). */
+  PidsLimit?: number;
 }
 
 export interface DockerClient {

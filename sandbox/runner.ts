@@ -24,8 +24,8 @@ import { WarmPool, type PoolStats } from './pool';
 import { encodeRunFrame, LANGUAGE_SPECS, planFiles, type AgentExit, type RunHeader } from './protocol';
 import { SandboxSession, type SessionEngine, type SessionOptions } from './session';
 import { ReuseCache } from './reuse';
-import { BACKSTOP_GRACE_MS, buildContainerSpec, resourceUpdate } from './spec';
-import type { ExecRequest, ExecResult, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
+import { BACKSTOP_GRACE_MS, buildContainerSpec, limitsUpdate } from './spec';
+import type { ExecRequest, ExecResult, MemoryAccountingUnavailable, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
 import { LIMIT_MINIMA } from './types';
 
 export interface SandboxOptions {
@@ -93,6 +93,8 @@ export interface PooledSandbox extends Sandbox {
 
 /** After we killed a container: how long its remaining output may take to arrive. */
 const DRAIN_MS = 2000;
+/** How long a container whose attach stream ended may take to be recorded as exited. */
+const EXIT_STATE_WAIT_MS = 5000;
 /** After an exit frame: how long a single-use agent may take to exit before we force-remove. */
 const EXIT_WAIT_MS = 2000;
 /** The agent outlives the longest idle period the worker allows by this much. */
@@ -270,7 +272,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       if (!lease) return notStarted(ref.reason ?? 'killed');
       emit({ type: 'assigned', runId: req.runId, containerId: lease.agent.id, source: lease.source });
       try {
-        await lease.agent.applyLimits(cgroupOf(req.limits), (l) => lease.agent.handle.update(resourceUpdate(l, opts.runtime)));
+        await lease.agent.applyLimits(cgroupOf(req.limits), (l) => lease.agent.handle.update(limitsUpdate(l, opts.runtime)));
       } catch (err) {
         // E.g. memory below what the container already uses: a cold one gets exact limits.
         opts.log.warn({ err, runId: req.runId }, 'could not apply the run limits to a warm container; going cold');
@@ -369,6 +371,9 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
 
     if (result.kind === 'gone') {
       // Died without an exit frame: OOM-killed agent, killed from outside, agent failure.
+      // The attach stream can end before dockerd has recorded the exit (under runsc the
+      // whole sandbox is OOM-killed, and OOMKilled is only set with the exit): wait for it.
+      await agent.handle.wait(AbortSignal.timeout(EXIT_STATE_WAIT_MS)).catch(() => {});
       const state = await agent.handle.inspect().catch(() => null);
       discard(agent);
       if (state?.oomKilled) {
@@ -397,6 +402,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       wallMs: Math.round(exit.wallNs / 1e6),
       cpuMs: Math.round(exit.cpuNs / 1e6),
       ...(memoryPeakBytes !== undefined ? { memoryPeakBytes } : {}),
+      ...accountingOf(exit),
       verdict: classify(null, oom, exit.exitCode, exit.backstop),
       ...(outputFiles ? { files: finishFiles(outputFiles), filesDropped: exit.filesDropped ?? 0 } : {}),
     };
@@ -437,7 +443,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
     pool?.nudge();
     if (warm) {
       try {
-        await warm.applyLimits(cgroupOf(limits), (l) => warm.handle.update(resourceUpdate(l)));
+        await warm.applyLimits(cgroupOf(limits), (l) => warm.handle.update(limitsUpdate(l, opts.runtime)));
         return warm;
       } catch (err) {
         opts.log.warn({ err }, 'could not apply the session limits to a pool container; going cold');
@@ -499,6 +505,16 @@ function finishFiles(files: OutputFiles) {
   } catch (err) {
     throw new SandboxInfraError((err as Error).message);
   }
+}
+
+export const MEMORY_ACCOUNTING_UNAVAILABLE: MemoryAccountingUnavailable = {
+  memory: 'unavailable',
+  reason: 'the container memory cgroup is not readable inside the sandbox (gVisor has no cgroup filesystem): no memory peak, and a memory limit shows only when the whole sandbox is OOM-killed',
+};
+
+/** Says so when the agent could read neither the memory peak nor the OOM counter; never a made-up figure. */
+export function accountingOf(exit: Pick<AgentExit, 'memPeak' | 'oomKills'>): { accounting?: MemoryAccountingUnavailable } {
+  return exit.memPeak === null || exit.oomKills === null ? { accounting: MEMORY_ACCOUNTING_UNAVAILABLE } : {};
 }
 
 /** Our own stop reason wins; then the kernel's OOM kill; then the agent's backstop; then the exit code. */

@@ -81,8 +81,32 @@ export const PIDS_OVERHEAD = 1;
  */
 export const RUNSC_PIDS_OVERHEAD = 128;
 
-function pidsOverhead(runtime: string | undefined): number {
-  return runtime === 'runsc' ? RUNSC_PIDS_OVERHEAD : PIDS_OVERHEAD;
+/**
+ * Host threads runsc may add per process of the program (its ptrace platform
+ * runs a stub process per address space, and the Sentry a host thread per
+ * task blocked in a system call). The program's processes are capped by
+ * RLIMIT_NPROC (`runtimeUlimits`); this keeps the host cgroup above what that
+ * many processes cost runsc, so a fork bomb meets EAGAIN inside the sandbox
+ * instead of killing runsc (a container that dies: an infrastructure error).
+ */
+export const RUNSC_PIDS_PER_PROCESS = 8;
+
+function hostPidsLimit(runtime: string | undefined, pids: number): number {
+  return runtime === 'runsc' ? RUNSC_PIDS_OVERHEAD + RUNSC_PIDS_PER_PROCESS * pids : pids + PIDS_OVERHEAD;
+}
+
+/**
+ * Under gVisor the program's processes are bounded by RLIMIT_NPROC instead,
+ * which the Sentry enforces per uid inside its own kernel (the sandbox user's
+ * processes only; the agent is another uid). Without it a fork bomb exhausts
+ * runsc's host threads or memory and the container dies (an infrastructure
+ * error, not a verdict). Only under runsc: on runc, RLIMIT_NPROC would count
+ * every process of uid 10001 on the host, across all sandboxes. Set at
+ * creation (`docker update` cannot change it), so a pool container lowered to
+ * a run's limits keeps the pool's process cap.
+ */
+function runtimeUlimits(runtime: string | undefined, pids: number): { Name: string; Soft: number; Hard: number }[] {
+  return runtime === 'runsc' ? [{ Name: 'nproc', Soft: pids, Hard: pids }] : [];
 }
 
 /** Open files per process (RLIMIT_NOFILE). */
@@ -192,8 +216,21 @@ export function resourceUpdate(limits: Pick<SandboxLimits, 'memoryMb' | 'cpus' |
 } {
   const memory = Math.floor(limits.memoryMb * MiB);
   // MemorySwap equal to Memory: no swap at all.
-  return { Memory: memory, MemorySwap: memory, NanoCpus: Math.round(limits.cpus * 1e9), PidsLimit: limits.pids + pidsOverhead(runtime) };
+  return { Memory: memory, MemorySwap: memory, NanoCpus: Math.round(limits.cpus * 1e9), PidsLimit: hostPidsLimit(runtime, limits.pids) };
 }
+
+/**
+ * What `docker update` changes when a warm container is lowered to a run's
+ * limits. Under runsc the host pids limit stays as created: RLIMIT_NPROC (set
+ * at creation, unchangeable) still allows the creation-time process count,
+ * and runsc needs the host threads for it.
+ */
+export function limitsUpdate(limits: Pick<SandboxLimits, 'memoryMb' | 'cpus' | 'pids'>, runtime?: string): ResourceUpdateBody {
+  const { PidsLimit, ...rest } = resourceUpdate(limits, runtime);
+  return runtime === 'runsc' ? rest : { ...rest, PidsLimit };
+}
+
+type ResourceUpdateBody = Omit<ReturnType<typeof resourceUpdate>, 'PidsLimit'> & { PidsLimit?: number };
 
 export function buildContainerSpec(input: SpecInput): ContainerSpec {
   const { limits } = input;
@@ -257,6 +294,7 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
         { Name: 'nofile', Soft: NOFILE_LIMIT, Hard: NOFILE_LIMIT },
         { Name: 'fsize', Soft: fsize, Hard: fsize },
         { Name: 'core', Soft: 0, Hard: 0 },
+        ...runtimeUlimits(input.runtime, limits.pids),
       ],
       Binds: [],
       Mounts: [],

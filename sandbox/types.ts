@@ -89,11 +89,24 @@ export interface ExecResult {
   wallMs: number;
   cpuMs?: number;
   memoryPeakBytes?: number;
+  /**
+   * Present when the container's memory accounting could not be read (gVisor:
+   * no cgroup filesystem inside the sandbox): there is then no
+   * `memoryPeakBytes`, and a memory limit shows only when the whole sandbox is
+   * OOM-killed. Absent: `memoryPeakBytes` and the OOM verdict come from the
+   * container's memory cgroup.
+   */
+  accounting?: MemoryAccountingUnavailable;
   verdict: Verdict;
   /** The files `outputs` matched, in path order (absent without `outputs`). */
   files?: OutputFile[];
   /** Matching files a cap left out. */
   filesDropped?: number;
+}
+
+export interface MemoryAccountingUnavailable {
+  memory: 'unavailable';
+  reason: string;
 }
 
 export interface Sandbox {

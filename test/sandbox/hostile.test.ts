@@ -1,73 +1,7 @@
 /**
- * Table-driven over test/fixtures/hostile: every hostile program must end with
- * its expected verdict, and leave no container behind — on the production path
- * (a warm pool container, lowered to the fixture's limits before the run) and
- * with opt-in warm reuse (containers shared by the fixtures one after another,
- * wiped in between), and each in a session of its own (sandbox/session.ts:
- * files kept, no wipe), after which a session that is still open must still
- * answer (a file listing: the agent is alive and unchanged; a program might not
- * start, e.g. after the fixture filled the session's own disk). A cold container runs the same agent with the same spec
- * (spec.test.ts inspects one); sandbox.test.ts and pool.test.ts run cold ones.
+ * The hostile fixtures on SANDBOX_RUNTIME (Docker's default runtime when unset):
+ * see hostile-suite.ts. hostile-runsc.test.ts runs them under gVisor too.
  */
-import type { PooledSandbox } from '../../sandbox';
-import { fixtures, type HostileFixture, HOSTILE_LIMITS, HOSTILE_TMPFS_MB, TEST_SECRET_NAME, TEST_SECRET_VALUE } from '../fixtures/hostile';
-import { checkExpectation, containersOfOwner, limiter, testSandbox, uniqueId, type SandboxWatcher } from './helpers';
+import { describeHostile } from './hostile-suite';
 
-// A secret in the worker's own environment: it must never reach a sandbox.
-process.env[TEST_SECRET_NAME] = TEST_SECRET_VALUE;
-
-const MODES = ['pool', 'reuse', 'session'] as const;
-type Mode = (typeof MODES)[number];
-
-const owners = Object.fromEntries(MODES.map((m) => [m, uniqueId(`test-hostile-${m}`)])) as Record<Mode, string>;
-const made: Partial<Record<Mode, { sandbox: PooledSandbox; watch: SandboxWatcher }>> = {};
-// Concurrent tests start before beforeAll hooks settle, so sandboxes are made lazily.
-function sandboxFor(mode: Mode) {
-  return (made[mode] ??= testSandbox({
-    ownerId: owners[mode],
-    tmpfsMb: HOSTILE_TMPFS_MB,
-    // Pool containers get more than any fixture asks for, so every pool run is lowered first.
-    pool: { size: 2, limits: { ...HOSTILE_LIMITS, memoryMb: 256, cpus: 1, pids: 64 } },
-  }));
-}
-// Four at a time: CPU-bound fixtures use half a core each on a 2-core host.
-const slot = limiter(4);
-
-afterAll(async () => {
-  await Promise.all(Object.values(made).map((m) => m.sandbox.close()));
-  delete process.env[TEST_SECRET_NAME];
-  for (const owner of Object.values(owners)) expect(await containersOfOwner(owner)).toEqual([]);
-});
-
-async function inSession(sandbox: PooledSandbox, runId: string, f: HostileFixture): Promise<void> {
-  const session = await sandbox.openSession({ sessionId: runId, limits: { ...HOSTILE_LIMITS, ...f.limits } });
-  try {
-    checkExpectation(await session.run({ runId, language: f.language, code: f.code, files: f.files, stdin: f.stdin }), f.expect);
-    if (!session.isOpen) return;
-    await expect(session.listFiles()).resolves.toEqual(expect.any(Array));
-  } finally {
-    session.close();
-  }
-}
-
-describe.each(MODES)('%s', (mode) => {
-  test.concurrent.each(fixtures.map((f) => [f.name, f] as const))('%s', async (_name, f) => {
-    const { sandbox, watch } = sandboxFor(mode);
-    const runId = uniqueId('hostile');
-    if (mode === 'session') return slot(() => inSession(sandbox, runId, f));
-    const result = await slot(() =>
-      sandbox.run({
-        runId,
-        language: f.language,
-        code: f.code,
-        files: f.files,
-        stdin: f.stdin,
-        limits: { ...HOSTILE_LIMITS, ...f.limits },
-        ...(mode === 'reuse' ? { reuseKey: 'hostile-owner' } : {}),
-      }),
-    );
-    checkExpectation(result, f.expect);
-    // Single-use containers are removed (in the background, right after the result).
-    if (mode === 'pool') await watch.removed(watch.containerOf(runId).containerId);
-  });
-});
+describeHostile(process.env.SANDBOX_RUNTIME || undefined);

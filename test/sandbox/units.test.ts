@@ -4,7 +4,7 @@ import { preciseDurationMs } from '../../sandbox/docker';
 import { Demuxer, OutputCollector, type StreamName } from '../../sandbox/output';
 import { OutputFiles } from '../../sandbox/output-files';
 import { AgentFrameParser, encodeRunFrame, normaliseFilePath, planFiles, PROTOCOL_VERSION, ProtocolError, type AgentFrame } from '../../sandbox/protocol';
-import { classify, signalFromExitCode } from '../../sandbox/runner';
+import { accountingOf, classify, signalFromExitCode } from '../../sandbox/runner';
 
 function frame(type: number, payload: Buffer): Buffer {
   const h = Buffer.alloc(8);
@@ -214,5 +214,21 @@ describe('verdicts', () => {
   test('Docker timestamps keep sub-millisecond precision', () => {
     expect(preciseDurationMs('2025-01-01T00:00:00.100000000Z', '2025-01-01T00:00:01.250500000Z')).toBeCloseTo(1150.5, 6);
     expect(preciseDurationMs('0001-01-01T00:00:00Z', '2025-01-01T00:00:01Z')).toBeNull();
+  });
+});
+
+describe('memory accounting', () => {
+  test('readable cgroup figures: no accounting note', () => {
+    expect(accountingOf({ memPeak: 1 << 20, oomKills: 0 })).toEqual({});
+  });
+
+  test('an unreadable peak or OOM counter (gVisor) is said, never guessed', () => {
+    for (const exit of [
+      { memPeak: null, oomKills: null },
+      { memPeak: null, oomKills: 0 },
+      { memPeak: 1 << 20, oomKills: null },
+    ]) {
+      expect(accountingOf(exit).accounting).toMatchObject({ memory: 'unavailable', reason: expect.stringMatching(/cgroup/) });
+    }
   });
 });

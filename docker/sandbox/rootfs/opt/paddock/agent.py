@@ -169,6 +169,22 @@ def become(uid, gid):
     os.setresuid(uid, uid, uid)
 
 
+def scrub_environ():
+    """Zeroes the environment strings the kernel put on our stack (PROGRAM_ENV holds a copy).
+
+    /proc/<agent>/environ reads exactly those bytes. runc refuses it to the
+    program (we are non-dumpable, another uid); gVisor lets any process read it,
+    so there must be nothing left to read: it then shows only NUL bytes.
+    """
+    environ = ctypes.POINTER(ctypes.c_void_p).in_dll(libc, "environ")
+    libc.strlen.argtypes = [ctypes.c_void_p]
+    libc.strlen.restype = ctypes.c_size_t
+    i = 0
+    while environ[i]:
+        ctypes.memset(environ[i], 0, libc.strlen(environ[i]))
+        i += 1
+
+
 def become_agent():
     """At start, as uid 0: empty the bounding set, become AGENT_UID keeping AGENT_CAPS only."""
     if os.getresuid() != (0, 0, 0):
@@ -857,6 +873,7 @@ def main():
     args = sys.argv[1:]
     if len(args) == 2 and args[0] == "--idle-exit-ms":
         idle_ms = int(args[1])
+    scrub_environ()
     become_agent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     wake_r, wake_w = os.pipe()
