@@ -61,6 +61,8 @@ export interface SandboxOptions {
      * following demand (pool.ts); a language: always that one. Default true.
      */
     prestart?: boolean | Prestart;
+    /** A burst beyond the ready and starting containers creates cold ones (pool.ts). Default false. */
+    overflowCold?: boolean;
   };
   /** Opt-in warm reuse (ExecRequest.reuseKey). */
   reuse?: {
@@ -219,6 +221,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
           refillConcurrency: Math.max(1, opts.pool.refillConcurrency ?? 2),
           maxIdleMs: poolMaxIdleMs,
           prestart: opts.pool.prestart ?? true,
+          overflowCold: opts.pool.overflowCold ?? false,
           launch: (prestart) => launch(opts.pool!.limits, `pool-${Math.random().toString(36).slice(2, 10)}`, prestart),
           discard: (a) => discard(a),
           log: opts.log.child({ component: 'sandbox-pool' }),
