@@ -70,7 +70,7 @@ const PY = {
     'print(sys.orig_argv[1:], sys.flags, sys.executable)',
     'print(sorted(os.listdir("/proc/self/fd")), os.getcwd(), os.getuid(), os.getsid(0) == os.getpid())',
     'print(open("/proc/self/oom_score_adj").read().strip(), os.umask(0), sorted(os.environ.items()))',
-    'print(sys.path_importer_cache.keys() - {p for p in sys.path})',
+    'print(sorted(sys.path_importer_cache.keys() - {p for p in sys.path}))',
   ].join('\n'),
   imports: 'import helper\nprint(helper.VALUE, helper.__file__)',
   exit3: 'import sys\nprint("bye")\nsys.exit(3)',
