@@ -108,6 +108,13 @@ export const configSchema = z.object({
   SANDBOX_POOL_REFILL_CONCURRENCY: int(2),
   /** A ready pool container idle this long is replaced by a fresh one. */
   SANDBOX_POOL_MAX_IDLE_MS: int(600_000),
+  /**
+   * The interpreter pool containers start ahead of their run: `auto` (python or
+   * javascript, following what runs asked for lately), one language, or `off`.
+   */
+  SANDBOX_POOL_PRESTART: z.enum(['auto', 'off', 'python', 'javascript']).default('auto'),
+  /** `1`: a burst beyond the ready and starting pool containers creates cold ones instead of queueing behind the refill. */
+  SANDBOX_POOL_OVERFLOW_COLD: z.enum(['0', '1']).default('0'),
   /** Opt-in warm reuse (`reuse: true`): an owner's idle container is retired after this long. */
   SANDBOX_REUSE_IDLE_MS: int(60_000),
   /** Opt-in warm reuse: idle containers a worker keeps, over all owners (least recently used retired first). */

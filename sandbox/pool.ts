@@ -14,6 +14,11 @@
 import type { Logger } from '../core/logger';
 import type { AgentContainer } from './agent';
 
+/** Interpreters a pool container can have started ahead of its run (agent.py `--prestart`). */
+export type Prestart = 'python' | 'javascript';
+/** The languages runs asked for lately decide what the refill pre-starts. */
+const DEMAND_WINDOW = 16;
+
 export interface PoolOptions {
   /** Ready containers to keep. 0 disables the pool (every run goes cold). */
   size: number;
@@ -22,7 +27,21 @@ export interface PoolOptions {
   /** A ready container idle this long is replaced by a fresh one. */
   maxIdleMs: number;
   /** Creates, starts and waits for one container's agent (with the pool's limits). */
-  launch(): Promise<AgentContainer>;
+  launch(prestart?: Prestart): Promise<AgentContainer>;
+  /**
+   * Pre-start interpreters in pool containers, in proportion to what runs
+   * asked for lately (python until the first run says otherwise); a language:
+   * always that one. Off: none.
+   */
+  prestart?: boolean | Prestart;
+  /**
+   * When no container is ready and every one being created is already promised
+   * to an earlier waiter, acquire() says go cold instead of queueing behind
+   * the refill: a burst creates containers as fast as it asks for them (as a
+   * per-run design would) rather than `refillConcurrency` at a time. Default
+   * false: on the loaded 2-core host it did not measurably pay (README).
+   */
+  overflowCold?: boolean;
   /** Removes a container the pool no longer wants (in the background). */
   discard(agent: AgentContainer): void;
   log: Logger;
@@ -61,6 +80,10 @@ export class WarmPool {
   private readonly idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly launches = new Set<Promise<void>>();
+  /** What each ready or starting container has pre-started (absent: nothing). */
+  private readonly prestarted = new Map<AgentContainer, Prestart>();
+  private readonly creatingFor: (Prestart | undefined)[] = [];
+  private readonly demand: (Prestart | undefined)[] = ['python'];
 
   constructor(private readonly opts: PoolOptions) {
     if (opts.size > 0) {
@@ -74,10 +97,13 @@ export class WarmPool {
     return { ready: this.ready.length, creating: this.creating, waiting: this.waiters.length, failures: this.failures };
   }
 
-  /** A ready container now, or null. */
-  take(): AgentContainer | null {
+  /** A ready container now (one that pre-started `want` if there is one), or null. */
+  take(want?: Prestart): AgentContainer | null {
+    if (this.opts.prestart) this.noteDemand(want);
     while (this.ready.length > 0) {
-      const agent = this.ready.shift()!;
+      const match = this.ready.findIndex((a) => this.prestarted.get(a) === want);
+      const agent = this.ready.splice(match >= 0 ? match : 0, 1)[0]!;
+      this.prestarted.delete(agent);
       if (!agent.isReady) continue; // died a moment ago; its watcher discards it
       if (this.ready.length > 0) this.refillSoon();
       else this.fill();
@@ -97,9 +123,10 @@ export class WarmPool {
    * pool is disabled, closed or failing (the caller then creates one cold),
    * or when `signal` aborts.
    */
-  async acquire(signal?: AbortSignal): Promise<AgentContainer | null> {
-    const now = this.take();
+  async acquire(signal?: AbortSignal, want?: Prestart): Promise<AgentContainer | null> {
+    const now = this.take(want);
     if (now || !this.healthy() || signal?.aborted) return now;
+    if (this.opts.overflowCold && this.waiters.length >= this.creating) return null;
     return new Promise((resolve) => {
       const waiter: Waiter = {
         resolve: (agent) => {
@@ -135,6 +162,7 @@ export class WarmPool {
     clearTimeout(this.refillTimer);
     for (const w of this.waiters.splice(0)) w.resolve(null);
     for (const agent of this.ready.splice(0)) this.opts.discard(agent);
+    this.prestarted.clear();
     await Promise.all([...this.launches]);
   }
 
@@ -156,18 +184,41 @@ export class WarmPool {
     const target = this.opts.size + this.waiters.length;
     while (this.ready.length + this.creating < target && this.creating < this.opts.refillConcurrency) {
       this.creating += 1;
-      const p = this.launchOne().finally(() => {
+      const p = this.launchOne(this.nextPrestart()).finally(() => {
         this.launches.delete(p);
       });
       this.launches.add(p);
     }
   }
 
-  private async launchOne(): Promise<void> {
+  private noteDemand(want: Prestart | undefined): void {
+    this.demand.push(want);
+    if (this.demand.length > DEMAND_WINDOW) this.demand.shift();
+  }
+
+  /** The interpreter the most under-supplied by ready and starting containers, relative to demand. */
+  private nextPrestart(): Prestart | undefined {
+    if (!this.opts.prestart) return undefined;
+    if (this.opts.prestart !== true) return this.opts.prestart;
+    const supply = [...this.ready.map((a) => this.prestarted.get(a)), ...this.creatingFor];
+    const kinds = [...new Set(this.demand)];
+    let best = kinds[0];
+    let bestGap = -Infinity;
+    for (const kind of kinds) {
+      const wanted = this.demand.filter((k) => k === kind).length / this.demand.length;
+      const have = supply.filter((k) => k === kind).length / (supply.length + 1);
+      if (wanted - have > bestGap) [best, bestGap] = [kind, wanted - have];
+    }
+    return best;
+  }
+
+  private async launchOne(prestart: Prestart | undefined): Promise<void> {
     let agent: AgentContainer;
+    this.creatingFor.push(prestart);
     try {
-      agent = await this.opts.launch();
+      agent = await this.opts.launch(prestart);
     } catch (err) {
+      this.creatingFor.splice(this.creatingFor.indexOf(prestart), 1);
       this.creating -= 1;
       this.failures += 1;
       const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.failures - 1));
@@ -183,6 +234,7 @@ export class WarmPool {
       }
       return;
     }
+    this.creatingFor.splice(this.creatingFor.indexOf(prestart), 1);
     this.creating -= 1;
     this.failures = 0;
     if (this.closed) {
@@ -194,19 +246,23 @@ export class WarmPool {
       const i = this.ready.indexOf(agent);
       if (i < 0) return;
       this.ready.splice(i, 1);
+      this.prestarted.delete(agent);
       this.opts.onEvent?.({ type: 'dropped', containerId: agent.id, reason: 'died while idle' });
       this.opts.discard(agent);
       this.fill();
     });
     this.opts.onEvent?.({ type: 'ready', containerId: agent.id });
+    if (prestart) this.prestarted.set(agent, prestart);
     this.offer(agent);
     this.fill();
   }
 
   private offer(agent: AgentContainer): void {
     const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(agent);
-    else this.ready.push(agent);
+    if (waiter) {
+      this.prestarted.delete(agent);
+      waiter.resolve(agent);
+    } else this.ready.push(agent);
   }
 
   private recycleIdle(): void {
@@ -214,6 +270,7 @@ export class WarmPool {
     for (const agent of [...this.ready]) {
       if (agent.readyAt > cutoff) continue;
       this.ready.splice(this.ready.indexOf(agent), 1);
+      this.prestarted.delete(agent);
       this.opts.onEvent?.({ type: 'dropped', containerId: agent.id, reason: 'idle too long' });
       this.opts.discard(agent);
     }

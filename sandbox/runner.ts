@@ -20,7 +20,7 @@ import { createDockerClient } from './docker';
 import { Janitor } from './janitor';
 import { OutputCollector } from './output';
 import { OutputFiles } from './output-files';
-import { WarmPool, type PoolStats } from './pool';
+import { WarmPool, type PoolStats, type Prestart } from './pool';
 import { encodeRunFrame, LANGUAGE_SPECS, planFiles, type AgentExit, type RunHeader } from './protocol';
 import { SandboxSession, type SessionEngine, type SessionOptions } from './session';
 import { ReuseCache } from './reuse';
@@ -58,6 +58,13 @@ export interface SandboxOptions {
     refillConcurrency?: number;
     /** Ready containers idle longer than this are replaced. Default 10 min. */
     maxIdleMs?: number;
+    /**
+     * Pool containers start the interpreter a run will likely want ahead of it,
+     * following demand (pool.ts); a language: always that one. Default true.
+     */
+    prestart?: boolean | Prestart;
+    /** A burst beyond the ready and starting containers creates cold ones (pool.ts). Default false. */
+    overflowCold?: boolean;
   };
   /** Opt-in warm reuse (ExecRequest.reuseKey). */
   reuse?: {
@@ -146,6 +153,10 @@ function notStarted(verdict: StopReason): ExecResult {
   return { exitCode: null, signal: null, stdout: '', stderr: '', truncated: false, wallMs: 0, verdict };
 }
 
+/** The interpreter a pool container can start ahead for this language (bash: none). */
+const prestartFor = (language: string): Prestart | undefined =>
+  language === 'python' || language === 'javascript' ? language : undefined;
+
 const cgroupOf = (l: SandboxLimits): CgroupLimits => ({ memoryMb: l.memoryMb, cpus: l.cpus, pids: l.pids });
 
 export function createSandbox(opts: SandboxOptions): PooledSandbox {
@@ -167,7 +178,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
   const idleExitMs = Math.max(poolMaxIdleMs, reuseIdleMs) + IDLE_EXIT_MARGIN_MS;
 
   /** Creates, starts and waits for one agent container with these cgroup limits. */
-  async function launch(limits: SandboxLimits, runId: string): Promise<AgentContainer> {
+  async function launch(limits: SandboxLimits, runId: string, prestart?: Prestart): Promise<AgentContainer> {
     const spec = buildContainerSpec({
       image: opts.image,
       ownerId: opts.ownerId,
@@ -177,6 +188,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       tmpfsMb: opts.tmpfsMb,
       fileSizeMb: opts.fileSizeMb ?? opts.tmpfsMb,
       idleExitMs,
+      ...(prestart ? { prestart } : {}),
       ...(opts.runtime ? { runtime: opts.runtime } : {}),
     });
     let id: string | undefined;
@@ -216,7 +228,9 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
           size: poolSize,
           refillConcurrency: Math.max(1, opts.pool.refillConcurrency ?? 2),
           maxIdleMs: poolMaxIdleMs,
-          launch: () => launch(opts.pool!.limits, `pool-${Math.random().toString(36).slice(2, 10)}`),
+          prestart: opts.pool.prestart ?? true,
+          overflowCold: opts.pool.overflowCold ?? false,
+          launch: (prestart) => launch(opts.pool!.limits, `pool-${Math.random().toString(36).slice(2, 10)}`, prestart),
           discard: (a) => discard(a),
           log: opts.log.child({ component: 'sandbox-pool' }),
           onEvent: (e) => emit(e),
@@ -233,7 +247,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
     if (!coldOnly) {
       const kept = req.reuseKey ? await reuse.take(req.reuseKey) : null;
       if (kept) return { agent: kept, source: 'reuse' };
-      const warm = pool ? await pool.acquire(ref.abort.signal) : null;
+      const warm = pool ? await pool.acquire(ref.abort.signal, prestartFor(req.language)) : null;
       if (warm && ref.reason) {
         pool!.giveBack(warm);
         return null;

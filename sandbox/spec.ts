@@ -189,6 +189,11 @@ export interface SpecInput {
    * the backstop for a worker that vanished while its pool containers waited.
    */
   idleExitMs: number;
+  /**
+   * Single-use pool containers: the interpreter the agent starts ahead of the
+   * run (agent.py `--prestart`), so its start-up is off the hot path.
+   */
+  prestart?: 'python' | 'javascript';
 }
 
 const MiB = 1024 * 1024;
@@ -199,8 +204,9 @@ function nameSafe(s: string): string {
 }
 
 /** The command: the agent, which waits for its run on stdin (see protocol.ts). */
-export function agentCommand(idleExitMs: number): string[] {
-  return ['/usr/bin/python3', '-I', '-S', AGENT_SCRIPT, '--idle-exit-ms', String(Math.round(idleExitMs))];
+export function agentCommand(idleExitMs: number, prestart?: 'python' | 'javascript'): string[] {
+  const cmd = ['/usr/bin/python3', '-I', '-S', AGENT_SCRIPT, '--idle-exit-ms', String(Math.round(idleExitMs))];
+  return prestart ? [...cmd, '--prestart', prestart] : cmd;
 }
 
 /**
@@ -244,7 +250,7 @@ export function buildContainerSpec(input: SpecInput): ContainerSpec {
     Image: input.image,
     // Entrypoint is reset so an image's ENTRYPOINT can never wrap our command.
     Entrypoint: [],
-    Cmd: agentCommand(input.idleExitMs),
+    Cmd: agentCommand(input.idleExitMs, input.prestart),
     User: CONTAINER_USER,
     WorkingDir: WORKDIR,
     Env: [...SANDBOX_ENV],

@@ -402,14 +402,16 @@ def children_cpu_ns():
 
 # ---- processes ----------------------------------------------------------------
 
-def child(argv, files, fds, overwrite=False):
+def child(argv, files, fds, overwrite=False, ctl=None):
     # In the forked child, before exec. Never returns.
     try:
         stdin_r, stdout_w, stderr_w = fds
         os.dup2(stdin_r, 0)
         os.dup2(stdout_w, 1)
         os.dup2(stderr_w, 2)
-        os.closerange(3, 65536)
+        if ctl is not None:
+            os.dup2(ctl, 3)  # a pre-started interpreter's control pipe (prestart())
+        os.closerange(3 if ctl is None else 4, 65536)
         signal.set_wakeup_fd(-1)
         # Ignored dispositions survive exec (Python ignores SIGPIPE and SIGXFSZ,
         # the agent SIGINT): the program gets the defaults.
@@ -467,7 +469,7 @@ def set_nonblock(fd):
     os.set_blocking(fd, False)
 
 
-def run(header, stdin, wake_r):
+def run(header, stdin, wake_r, pre=None):
     argv = header["argv"]
     if not argv:
         raise Fatal("frame has no argv")
@@ -475,11 +477,9 @@ def run(header, stdin, wake_r):
     deadline = time.monotonic() + budget if budget > 0 else None
 
     oom0, peak0, cpu0 = oom_kills(), mem_peak(), children_cpu_ns()
-    in_r, in_w = os.pipe()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
+    in_r, in_w, out_r, out_w, err_r, err_w = pre.pipes if pre else (os.pipe() + os.pipe() + os.pipe())
     t0 = time.monotonic_ns()
-    pid = os.fork()
+    pid = prestart_go(pre, header) if pre else os.fork()
     if pid == 0:
         child(argv, header["files"], (in_r, out_w, err_w), header["keep"] == KEEP_SESSION)
     for fd in (in_r, out_w, err_w):
@@ -592,6 +592,95 @@ def run(header, stdin, wake_r):
         "memPeakRose": peak0 is not None and peak1 is not None and peak1 > peak0,
         "backstop": backstop,
     }
+
+
+# ---- a pre-started interpreter (single-use pool containers) --------------------
+# The program's process is forked, set up as in child() and exec'd ahead of the
+# frame, as an interpreter that waits on a control pipe (prestart.py/.js); on
+# the frame a short child writes the files as SANDBOX_UID (write_files, as
+# today) and the pipe tells the interpreter to run the script.
+
+PRESTART = {
+    "python": ("/usr/bin/python3", "/opt/paddock/prestart.py"),
+    "javascript": ("/usr/local/bin/node", "/opt/paddock/prestart.js"),
+}
+
+
+class Prestarted:
+    def __init__(self, pid, interpreter, pipes, ctl_w):
+        self.pid, self.interpreter, self.pipes, self.ctl_w = pid, interpreter, pipes, ctl_w
+
+    def close_fds(self):
+        for fd in self.pipes + (self.ctl_w,):
+            os.close(fd)
+
+
+def prestart(language):
+    if language not in PRESTART:
+        raise Fatal("unknown --prestart %r" % language)
+    argv = list(PRESTART[language])
+    pipes = os.pipe() + os.pipe() + os.pipe()  # in_r, in_w, out_r, out_w, err_r, err_w
+    ctl_r, ctl_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        child(argv, [], (pipes[0], pipes[3], pipes[5]), ctl=ctl_r)
+    os.close(ctl_r)
+    return Prestarted(pid, argv[0], pipes, ctl_w)
+
+
+def take_prestart(pre, header):
+    """`pre` if it can run this frame's argv, else None (and it is gone)."""
+    if pre is None:
+        return None
+    argv = header["argv"]
+    fits = len(argv) >= 2 and argv[0] == pre.interpreter and not argv[1].startswith("-")
+    if fits and os.waitpid(pre.pid, os.WNOHANG)[0] == 0:
+        return pre
+    try:
+        os.kill(pre.pid, signal.SIGKILL)
+        os.waitpid(pre.pid, 0)
+    except ChildProcessError:
+        pass  # it had died (and was reaped above)
+    pre.close_fds()
+    return None
+
+
+def prestart_go(pre, header):
+    """Writes the files, tells the interpreter to run; its pid (the run's root process)."""
+    ok = write_files_in_child(header["files"], pre.pipes[5])
+    message = b"R" + b"\0".join(os.fsencode(a) for a in header["argv"][1:]) if ok else b"B"
+    try:
+        view = memoryview(message)
+        while view:
+            view = view[os.write(pre.ctl_w, view):]
+    except BrokenPipeError:
+        pass  # it died: the run loop reaps it and reports how
+    os.close(pre.ctl_w)
+    return pre.pid
+
+
+def write_files_in_child(files, stderr_w):
+    """write_files as SANDBOX_UID in /workspace; failures go to the program's stderr."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            signal.set_wakeup_fd(-1)
+            null = os.open("/dev/null", os.O_RDWR)
+            os.dup2(null, 0)
+            os.dup2(null, 1)  # never the container's stdout
+            os.dup2(stderr_w, 2)
+            os.closerange(3, 65536)
+            become_sandbox_user()
+            os.umask(0o022)
+            os.chdir(WORKDIR)
+            write_files(files)
+            os._exit(0)
+        except BaseException as e:  # noqa: BLE001 - must never return into the agent
+            try:
+                os.write(2, ("paddock-boot: %s\n" % e).encode("utf-8", "replace"))
+            finally:
+                os._exit(EXIT_BOOT)
+    return os.waitpid(pid, 0)[1] == 0
 
 
 # ---- between kept runs ---------------------------------------------------------
@@ -869,10 +958,9 @@ def send_outputs(outputs):
 # ---- main ---------------------------------------------------------------------------
 
 def main():
-    idle_ms = 0
     args = sys.argv[1:]
-    if len(args) == 2 and args[0] == "--idle-exit-ms":
-        idle_ms = int(args[1])
+    opts = dict(zip(args[::2], args[1::2]))  # --idle-exit-ms N, --prestart LANGUAGE
+    idle_ms = int(opts.get("--idle-exit-ms", 0))
     scrub_environ()
     become_agent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -883,6 +971,7 @@ def main():
     signal.signal(signal.SIGCHLD, lambda *_: None)
     os.chdir("/")
     fresh_state = process_state()
+    pre = prestart(opts["--prestart"]) if "--prestart" in opts else None
 
     send(b"R", '{"v":%d,"pid":%d}' % (VERSION, os.getpid()))
     while True:
@@ -891,7 +980,8 @@ def main():
         if frame is None or frame == "idle":
             return  # the host went away, or never came back
         header, stdin = frame
-        status = run(header, stdin, wake_r)
+        status = run(header, stdin, wake_r, take_prestart(pre, header))
+        pre = None
         status["filesDropped"] = send_outputs(header["outputs"])
         send(b"X", js_object(status))
         if not header["keep"]:
