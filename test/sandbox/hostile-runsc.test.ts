@@ -4,8 +4,8 @@
  * what differs there and why. Also: results under runsc say that memory
  * accounting is unavailable, and never carry a memory figure.
  *
- * Skipped only when setup could not register runsc with dockerd, and then it
- * says so on stderr and in a test named SKIPPED.
+ * Without PADDOCK_TEST_RUNSC=1, or when setup could not register runsc with
+ * dockerd, it is skipped, and says so in a test named SKIPPED (and on stderr).
  */
 import { describeHostile } from './hostile-suite';
 import { BASE_LIMITS, containersOfOwner, testSandbox, uniqueId } from './helpers';
