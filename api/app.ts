@@ -9,7 +9,7 @@ import type { ApiDeps, RequestContext } from './context';
 import { mountDocs } from './docs';
 import { fromForeign } from './http-errors';
 import { metricsRoute } from './metrics-access';
-import { routes } from './routes';
+import { routes, type Route } from './routes';
 import { parseOrThrow, parseQuery } from './validate';
 
 /** A route without a query schema takes no parameters. */
@@ -21,6 +21,14 @@ export function buildApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(timing(deps));
+  // Uploads take raw bytes: mounted before the JSON-only body rules below.
+  for (const route of routes) {
+    if (!('upload' in route)) continue;
+    app.put(route.path, express.raw({ type: () => true, limit: deps.config.SESSION_FILE_MAX_BYTES }), handle(deps, route, async (ctx, req, res) => {
+      const out = await route.upload(ctx, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+      res.status(out.status).set(out.headers ?? {}).json(out.body);
+    }));
+  }
   app.use(requireJsonBodies);
   // Not strict: a body of `null` or `42` then gets the clear "must be a JSON object" from checkParsedBody.
   app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, type: JSON_TYPES, strict: false }));
@@ -32,29 +40,37 @@ export function buildApp(deps: ApiDeps): express.Express {
   mountConsole(app);
 
   for (const route of routes) {
-    app[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        const ctx: RequestContext = {
-          deps,
-          principal: await authenticate(deps.verifier, req.headers.authorization, route.access),
-          params: req.params as Record<string, string>,
-          query: parseQuery(route.query ?? NO_QUERY, req.query),
-          headers: req.headers,
-          body: route.body ? parseOrThrow(route.body, req.body ?? {}) : req.body,
-        };
-        if ('stream' in route) return await route.stream(ctx, req, res);
-        if ('download' in route) return await route.download(ctx, res);
-        const out = await route.handler(ctx);
-        res.status(out.status).set(out.headers ?? {}).json(out.body);
-      } catch (err) {
-        next(err);
-      }
-    });
+    if ('upload' in route) continue;
+    app[route.method](route.path, handle(deps, route, async (ctx, req, res) => {
+      if ('stream' in route) return route.stream(ctx, req, res);
+      if ('download' in route) return route.download(ctx, res);
+      const out = await route.handler(ctx);
+      res.status(out.status).set(out.headers ?? {}).json(out.body);
+    }));
   }
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new NotFoundError('no such route')));
   app.use(errorMapper(deps));
   return app;
+}
+
+/** One route's express handler: auth, parsed query and body, then `respond`; every error to the mapper. */
+function handle(deps: ApiDeps, route: Route, respond: (ctx: RequestContext, req: Request, res: Response) => Promise<void>) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const ctx: RequestContext = {
+        deps,
+        principal: await authenticate(deps.verifier, req.headers.authorization, route.access),
+        params: req.params as Record<string, string>,
+        query: parseQuery(route.query ?? NO_QUERY, req.query),
+        headers: req.headers,
+        body: route.body ? parseOrThrow(route.body, req.body ?? {}) : req.body,
+      };
+      await respond(ctx, req, res);
+    } catch (err) {
+      next(err);
+    }
+  };
 }
 
 /** Maps every error to `{error: {code, message, details?}}`; never a stack trace. */

@@ -4,6 +4,7 @@ import type { EventLog } from '../core/events';
 import type { Llm } from '../llm';
 import type { Logger } from '../core/logger';
 import type { Queues } from '../core/queues';
+import type { SessionRpcClient } from '../core/session-rpc';
 import type { Store } from '../core/store';
 import type { Principal, TokenVerifier } from './auth';
 import type { Metrics } from './metrics';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   verifier: TokenVerifier;
   metrics: Metrics;
   cancelChannel: string;
+  /** Requests to the workers holding sessions. */
+  sessions: SessionRpcClient;
   /** Readiness probe of the Docker engine, when this process also runs a worker. */
   dockerPing?: () => Promise<void>;
 }

@@ -15,7 +15,7 @@ import type { Route } from './routes';
 type Json = Record<string, unknown>;
 
 /** Every code of the stable error body; `Exclude` below fails to compile when core/errors.ts grows one. */
-const ERROR_CODES = ['validation_error', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'rate_limited', 'unavailable', 'internal'] as const satisfies readonly ErrorCode[];
+const ERROR_CODES = ['validation_error', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'rate_limited', 'unavailable', 'session_ended', 'internal'] as const satisfies readonly ErrorCode[];
 const allCodesListed: Exclude<ErrorCode, (typeof ERROR_CODES)[number]> extends never ? true : never = true;
 void allCodesListed;
 
@@ -55,6 +55,7 @@ const LOOSE = ' Described loosely: there is no schema for this body (README "HTT
 const QUEUE_DOWN = 'the queue (Redis) refused the job; nothing was stored';
 const NO_OLLAMA = 'no Ollama server is configured (OLLAMA_URL or a provider of type ollama)';
 const QUOTA = 'over your submission quota (QUOTAS: active runs, runs per minute)';
+const SESSION_NOT_OPEN = '`session_ended` (with `details.endReason`) when the session has ended; `conflict` while it is still starting';
 const IDEMPOTENCY_KEY = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -128,6 +129,40 @@ const ROUTE_DOCS: Record<string, RouteDoc> = {
     conflict: 'the pull already ended',
   },
   'get /v1/models/pulls/:id/events': { ok: {}, events: ['status', 'progress', 'retry', 'error', 'end'] },
+  'post /v1/sessions': {
+    ok: {
+      201: 'Open: a worker holds its container. The session `{id, status: "open", language, limits, idleTtlMs, maxLifetimeMs, expiresAt, links, …}`, with a Location header.',
+      202: 'Not open within SESSION_OPEN_WAIT_MS: `status` is `starting` (poll GET), or `ended` with `endReason: not_started` and `error` when its sandbox could not start.',
+    },
+    unavailable: QUEUE_DOWN,
+    rateLimited: 'you have SESSION_MAX_PER_USER sessions starting or open; the new one was not kept',
+  },
+  'get /v1/sessions': { ok: { 200: '`{items: [session]}`, newest first.' } },
+  'get /v1/sessions/:id': { ok: { 200: 'The session: `status` starting · open · ended, `endReason` once ended (closed, idle_timeout, max_lifetime, worker_shutdown, worker_lost, container_lost, run_stopped, not_started).' } },
+  'delete /v1/sessions/:id': {
+    ok: { 200: 'Ended, its container removed (the session, `endReason: closed`).', 202: 'The holder has not confirmed within 5 s; poll for `ended`.' },
+    conflict: 'the session already ended',
+  },
+  'get /v1/sessions/:id/events': { ok: {}, events: ['status', 'session', 'result', 'end'] },
+  'post /v1/sessions/:id/runs': {
+    ok: { 202: 'The run (a run like any other: GET /v1/runs/:id, its events, cancel), with a Location header.' },
+    conflict: '`session_ended` (with `details.endReason`) when the session has ended; `conflict` while it is still starting',
+    unavailable: 'the worker holding the session does not answer (yet)',
+    rateLimited: QUOTA,
+  },
+  'get /v1/sessions/:id/runs': { ok: { 200: '`{items: [run]}`, newest first.' } },
+  'get /v1/sessions/:id/files': {
+    ok: { 200: '`{items: [{path, size}]}`: the regular files under /workspace, path order.' },
+    conflict: SESSION_NOT_OPEN,
+    unavailable: 'the worker holding the session does not answer (yet)',
+  },
+  'put /v1/sessions/:id/files/*path': {
+    ok: { 201: '`{path, size}`: written (replacing a file at that path), as the program\'s user.' },
+    conflict: SESSION_NOT_OPEN,
+    unavailable: 'the worker holding the session does not answer (yet)',
+  },
+  'get /v1/sessions/:id/files/*path': { ok: {}, conflict: SESSION_NOT_OPEN, notFound: 'no regular file at that path, or it is larger than SESSION_FILE_MAX_BYTES' },
+  'delete /v1/sessions/:id/files/*path': { ok: { 204: { description: 'Deleted.' } }, conflict: SESSION_NOT_OPEN, notFound: 'no file at that path' },
   'delete /v1/models/:name': {
     ok: { 200: '`{server, model, deleted: true}`.' },
     description: 'Model names containing `/` are URL-encoded in the path.',
@@ -185,6 +220,7 @@ function operation(route: Route, shared: Record<string, unknown>): Json {
     ...(doc?.description ? { description: doc.description } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body ? { requestBody: requestBody(route.body, `${id}Body`, shared) } : {}),
+    ...('upload' in route ? { requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } } } : {}),
     responses: { ...('download' in route ? download(route.contentType) : successes(doc, stream)), ...errorRefs(route, doc) },
   };
   if (route.access === 'admin') op.description = [op.description, 'Admins only.'].filter(Boolean).join(' ');
@@ -210,6 +246,7 @@ function errorRefs(route: Route, doc: RouteDoc | undefined): Json {
   if (route.path.includes(':') || doc?.notFound) statuses.push([404, doc?.notFound]);
   if (doc?.conflict) statuses.push([409, doc.conflict]);
   if (route.body) statuses.push([413], [415]);
+  if ('upload' in route) statuses.push([413, 'the file is larger than SESSION_FILE_MAX_BYTES']);
   statuses.push([429, doc?.rateLimited], [500]);
   if (route.access !== 'public' || doc?.unavailable) statuses.push([503, doc?.unavailable]);
   const taken = new Set(Object.keys(doc?.ok ?? {}));

@@ -4,7 +4,7 @@ import { experimentPatchSchema, experimentRequestSchema } from '../core/experime
 import { pullRequestSchema } from '../core/models/pull';
 import { runRequestSchema } from '../core/runs';
 import type { Access } from './auth';
-import type { Handler, RequestContext } from './context';
+import type { Handler, HandlerResult, RequestContext } from './context';
 import { runArtifacts } from './handlers/artifacts';
 import { downloadRunArtifacts, downloadRunFile, listRunFiles } from './handlers/run-files';
 import { cancelRun } from './handlers/cancel-run';
@@ -43,6 +43,12 @@ import { getAgent } from './handlers/agents-get';
 import { listAgents, listAgentsQuery } from './handlers/agents-list';
 import { agentRuns, agentRunsQuery } from './handlers/agents-runs';
 import { updateAgent } from './handlers/agents-update';
+import { sessionRequestSchema, sessionRunSchema } from '../core/sessions';
+import { SESSION_JOB } from '../core/jobs/kinds';
+import {
+  createSession, createSessionRun, deleteSession, getSession, listSessionRuns, listSessions, listSessionsQuery, sessionRunsQuery,
+} from './sessions/handlers';
+import { deleteSessionFile, downloadSessionFile, listSessionFiles, putSessionFile } from './sessions/files';
 
 
 /**
@@ -60,6 +66,8 @@ interface Schemas {
 export type Route =
   | ({ method: 'get' | 'post' | 'patch' | 'delete'; path: string; access: Access; handler: Handler } & Schemas)
   | ({ method: 'get'; path: string; access: Access; stream: (ctx: RequestContext, req: Request, res: Response) => Promise<void> } & Schemas)
+  /** Bytes in: the raw request body (any media type, at most SESSION_FILE_MAX_BYTES), a JSON answer out. */
+  | ({ method: 'put'; path: string; access: Access; upload: (ctx: RequestContext, body: Buffer) => Promise<HandlerResult> } & Schemas)
   /** Bytes, not JSON: the handler writes the response (errors before it starts still go through the error mapper). */
   | ({ method: 'get'; path: string; access: Access; download: (ctx: RequestContext, res: Response) => Promise<void>; contentType: string } & Schemas);
 
@@ -116,4 +124,16 @@ export const routes: Route[] = [
   { method: 'delete', path: '/v1/agents/:id', access: 'user', handler: deleteAgent, summary: 'Delete an agent (its runs stay)' },
   { method: 'post', path: '/v1/agents/:id/auto-run', access: 'user', handler: autoRunAgent, body: autoRunSchema, summary: "Start an autorun with the agent's setup" },
   { method: 'get', path: '/v1/agents/:id/runs', access: 'user', handler: agentRuns, query: agentRunsQuery, summary: "An agent's runs, newest first" },
+  // Sessions: one sandbox held for its owner across runs (core/sessions.ts).
+  { method: 'post', path: '/v1/sessions', access: 'user', handler: createSession, body: sessionRequestSchema, summary: 'Open a session: a sandbox kept for your runs' },
+  { method: 'get', path: '/v1/sessions', access: 'user', handler: listSessions, query: listSessionsQuery, summary: 'List your sessions, newest first' },
+  { method: 'get', path: '/v1/sessions/:id', access: 'user', handler: getSession, summary: 'Get a session' },
+  { method: 'delete', path: '/v1/sessions/:id', access: 'user', handler: deleteSession, summary: 'End a session and remove its sandbox' },
+  { method: 'get', path: '/v1/sessions/:id/events', access: 'user', stream: streamJob(SESSION_JOB), query: STREAM_QUERY, summary: "Stream a session's events (SSE)" },
+  { method: 'post', path: '/v1/sessions/:id/runs', access: 'user', handler: createSessionRun, body: sessionRunSchema, summary: 'Run code in the session' },
+  { method: 'get', path: '/v1/sessions/:id/runs', access: 'user', handler: listSessionRuns, query: sessionRunsQuery, summary: "The session's runs, newest first" },
+  { method: 'get', path: '/v1/sessions/:id/files', access: 'user', handler: listSessionFiles, summary: "The files in the session's /workspace" },
+  { method: 'put', path: '/v1/sessions/:id/files/*path', access: 'user', upload: putSessionFile, summary: 'Upload a file into the session (the body is its bytes)' },
+  { method: 'get', path: '/v1/sessions/:id/files/*path', access: 'user', download: downloadSessionFile, contentType: 'application/octet-stream', summary: 'Download a file from the session' },
+  { method: 'delete', path: '/v1/sessions/:id/files/*path', access: 'user', handler: deleteSessionFile, summary: 'Delete a file in the session' },
 ];

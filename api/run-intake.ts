@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ValidationError } from '../core/errors';
 import { RUN_JOB } from '../core/jobs/kinds';
-import { admitJobs } from '../core/jobs/accept';
+import { admitJobs, type Dispatch } from '../core/jobs/accept';
 import { effectiveLimits, type RunDoc, type RunKind, type RunRequest } from '../core/runs';
 import type { SandboxLimits } from '../sandbox/types';
 import type { RequestContext } from './context';
@@ -41,9 +41,9 @@ export function prepareRun(ctx: RequestContext, request: RunRequest, idempotency
 }
 
 /** Appends each stored run's first event and enqueues it; on failure removes the runs and answers 503. */
-export async function acceptRuns(ctx: RequestContext, runs: NewRun[]): Promise<void> {
+export async function acceptRuns(ctx: RequestContext, runs: NewRun[], dispatch?: Dispatch<RunDoc>): Promise<void> {
   if (runs.length === 0) return;
-  await admitJobs(RUN_JOB, ctx.deps, runs);
+  await admitJobs(RUN_JOB, ctx.deps, runs, dispatch);
   for (const r of runs) ctx.deps.metrics.runsCreated.inc({ kind: r.kind, language: r.request.language ?? 'none' });
 }
 
@@ -66,7 +66,7 @@ function checkModels(ctx: RequestContext, request: RunRequest): void {
   ]);
 }
 
-function maxLimits(ctx: RequestContext): SandboxLimits {
+export function maxLimits(ctx: RequestContext): SandboxLimits {
   const c = ctx.deps.config;
   return {
     timeoutMs: c.SANDBOX_MAX_TIMEOUT_MS,
@@ -78,7 +78,7 @@ function maxLimits(ctx: RequestContext): SandboxLimits {
 }
 
 /** Limits may only lower the server's maxima: asking for more is an error, not a silent clamp. */
-function rejectLimitsAboveMax(request: RunRequest, max: SandboxLimits): void {
+export function rejectLimitsAboveMax(request: { limits?: Partial<SandboxLimits> }, max: SandboxLimits): void {
   const over = Object.entries(request.limits ?? {})
     .filter(([k, v]) => v !== undefined && v > max[k as keyof SandboxLimits])
     .map(([k]) => ({ path: ['limits', k], message: `at most ${max[k as keyof SandboxLimits]}` }));

@@ -125,6 +125,20 @@ export const configSchema = z.object({
   RUN_FILES_MAX_FILE_BYTES: int(10 * 1024 * 1024),
   /** Output files: the most bytes kept per run, all files together. */
   RUN_FILES_MAX_TOTAL_BYTES: int(25 * 1024 * 1024),
+  /** Sessions (POST /v1/sessions): open sessions one user may have at once; more is a 429. */
+  SESSION_MAX_PER_USER: int(5),
+  /** Sessions one worker process holds at once (each is one container); more wait for a slot on some worker. */
+  SESSION_CONCURRENCY: int(8),
+  /** A session's idle TTL when the request names none. */
+  SESSION_IDLE_TTL_MS: int(10 * 60_000),
+  /** The longest idle TTL a request may ask for. */
+  SESSION_MAX_IDLE_TTL_MS: int(60 * 60_000),
+  /** A session's maximum lifetime when the request names none, and the most it may ask for. */
+  SESSION_MAX_LIFETIME_MS: int(60 * 60_000),
+  /** How long POST /v1/sessions waits for the sandbox to open before it answers 202 `starting`. */
+  SESSION_OPEN_WAIT_MS: int(15_000),
+  /** Largest file one PUT /v1/sessions/:id/files/* may upload, and one GET may download. */
+  SESSION_FILE_MAX_BYTES: int(8 * 1024 * 1024),
   /** Largest accepted request body. */
   MAX_BODY_BYTES: int(1_048_576),
   /** How long a finished run's live event stream stays in Redis (MongoDB keeps them for good). */

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'rate_limited'
   | 'unavailable'
+  | 'session_ended'
   | 'internal';
 
 /** An error that maps to one HTTP status and a stable code. */
@@ -62,6 +63,13 @@ export class ConflictError extends PaddockError {
 export class PayloadTooLargeError extends PaddockError {
   constructor(message = 'request body is too large') {
     super('payload_too_large', 413, message);
+  }
+}
+
+/** The session a request names has ended (`details.endReason` says why); nothing more runs in it. */
+export class SessionGoneError extends PaddockError {
+  constructor(message: string, details?: unknown) {
+    super('session_ended', 409, message, details);
   }
 }
 

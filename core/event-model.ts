@@ -1,4 +1,5 @@
 import type { RunResult, RunState } from './runs';
+import type { SessionResult } from './sessions';
 import type { TestResult } from './testing';
 import type { IterationSummary, MessageDoc } from './experiments';
 import type { PullProgress } from './models/pull';
@@ -25,7 +26,7 @@ export interface EventDataMap {
   /** A completed phase of a multi-step run (e.g. one model's answer). */
   step: { name: string } & Record<string, unknown>;
   stderr: { chunk: string; action?: string };
-  result: RunResult;
+  result: RunResult | SessionResult;
   error: { code: string; message: string };
   end: { status: RunState };
   /** Experiments: a message, sent after it was persisted (at least once: key it by iteration and seq). */
@@ -34,6 +35,15 @@ export interface EventDataMap {
   iteration: IterationSummary;
   /** Model pulls: aggregate download progress (throttled). */
   progress: PullProgress;
+  /** Sessions: what happened in the session (its runs have their own streams too). */
+  session: {
+    event: 'opened' | 'run_started' | 'run_ended' | 'file_written' | 'file_deleted';
+    runId?: string;
+    status?: RunState;
+    path?: string;
+    size?: number;
+    containerId?: string;
+  };
   /** Model pulls: the download stream failed and is retried after `delayMs`. */
   retry: { retry: number; reason: string; delayMs: number };
 }
@@ -52,7 +62,7 @@ export type NewEvent = { [T in EventType]: { type: T; data: EventDataMap[T] } }[
 /** The terminal outcome, written once per run. */
 export interface Finale {
   status: RunState;
-  result?: RunResult;
+  result?: RunResult | SessionResult;
   error?: { code: string; message: string };
 }
 

@@ -13,6 +13,7 @@ export const QUEUES: Record<JobName, string> = {
   run: 'runs',
   experiment: 'experiments',
   pull: 'model-pulls',
+  session: 'sessions',
 };
 
 export type JobQueue = Queue<JobData, JobOutcome, JobName>;
@@ -32,6 +33,8 @@ export interface Queues {
   runs: JobQueue;
   experiments: JobQueue;
   pulls: JobQueue;
+  /** A session's job stays active while a worker holds its container (core/sessions.ts). */
+  sessions: JobQueue;
   of(name: JobName): JobQueue;
   all(): JobQueue[];
   close(): Promise<void>;
@@ -46,7 +49,7 @@ export function openQueues(connection: Redis, prefix: string, attempts: number, 
     removeOnFail: { age: 7 * 24 * 3600 },
   };
   const open = (name: JobName): JobQueue => new Queue<JobData, JobOutcome, JobName>(QUEUES[name], { connection, prefix, defaultJobOptions });
-  const byName: Record<JobName, JobQueue> = { run: open('run'), experiment: open('experiment'), pull: open('pull') };
+  const byName: Record<JobName, JobQueue> = { run: open('run'), experiment: open('experiment'), pull: open('pull'), session: open('session') };
   const webhooks = new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
     connection,
     prefix,
@@ -60,6 +63,7 @@ export function openQueues(connection: Redis, prefix: string, attempts: number, 
     runs: byName.run,
     experiments: byName.experiment,
     pulls: byName.pull,
+    sessions: byName.session,
     of: (name) => byName[name],
     all: () => all,
     close() {

@@ -262,6 +262,8 @@ export interface RunDoc extends JobDoc {
   idempotencyKey?: string;
   /** The saved agent (core/agents.ts) whose auto-run this is; kept when the agent is deleted. */
   agentId?: string;
+  /** A run in a session (core/sessions.ts): it runs in that session's container, on the worker holding it. */
+  session?: { id: string; persistent: boolean };
   createdAt: Date;
   updatedAt: Date;
   startedAt?: Date;

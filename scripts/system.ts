@@ -16,6 +16,7 @@ import { describeStorage, startMongoStandin, StorageInUseError, type StandinStor
 import { createLlm } from '../llm';
 import { preflight, redactUrl } from '../core/preflight';
 import { openQueues } from '../core/queues';
+import { SessionRpcClient } from '../core/session-rpc';
 import { duplicateRedis, openRedis } from '../core/redis-connect';
 import { openStore } from '../core/store';
 import { countWorkers } from '../core/worker-liveness';
@@ -122,7 +123,10 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
       closer.add('worker', () => system.worker!.close(), { timeoutMs: config.SHUTDOWN_GRACE_MS + WORKER_STOP_MS });
     }
     if (config.PADDOCK_ROLE !== 'worker') {
+      const sessions = await SessionRpcClient.open(redis, duplicateRedis(redis, {}), config.QUEUE_PREFIX);
+      closer.add('session requests', () => sessions.close());
       system.api = await startApi({
+        sessions,
         config,
         log: log.child({ component: 'api' }),
         redis,

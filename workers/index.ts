@@ -22,6 +22,11 @@ import { registerSandboxMetrics } from './metrics';
 import { reconcileAll } from './reconcile';
 import { outputCaps, runHandler } from './runs';
 import { probeRuntimes } from './runtimes';
+import { SessionRunStarter } from './sessions/runs';
+import { sessionHandler } from './sessions/handler';
+import { SessionHolder } from './sessions/holder';
+import { SessionRpcServer } from '../core/session-rpc';
+import { sessionRunPin } from '../core/jobs/session-runs';
 import { startWebhookDelivery } from './webhooks';
 
 export interface WorkerDeps {
@@ -108,23 +113,41 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     const cancels = await CancelRegistry.listen(redis.duplicate(), deps.cancelChannel, log);
     closer.add('cancel listener', () => cancels.close());
 
-    const reconcileDeps = { store: deps.store, events: deps.events, queues: deps.queues, log, attempts: config.JOB_ATTEMPTS, metrics: deps.metrics?.jobs };
+    const reconcileDeps = {
+      store: deps.store, events: deps.events, queues: deps.queues, log, attempts: config.JOB_ATTEMPTS, metrics: deps.metrics?.jobs,
+      pinned: sessionRunPin(deps.store, redis, config.QUEUE_PREFIX),
+    };
     const reconcile = () =>
       reconcileAll(Object.values(JOB_KINDS), config.ORPHAN_RUN_AGE_MS, reconcileDeps).catch((err) => log.warn({ err }, 'reconcile sweep failed'));
     const reconcileTimer = setInterval(reconcile, config.ORPHAN_RUN_AGE_MS);
     closer.add('reconciler', async () => clearInterval(reconcileTimer));
 
     const ensureModel = createEnsureModel({ config, redis, store: deps.store, events: deps.events, queues: deps.queues, log });
-    const handlers = [
-      runHandler({ events: deps.events, runs: deps.store.runs, sandbox, llm: deps.llm, artifacts: deps.store.artifacts, runFiles: deps.store.runFiles, outputCaps: outputCaps(config), ensureModel }, config.WORKER_CONCURRENCY),
-      experimentHandler({ events: deps.events, experiments: deps.store.experiments, messages: deps.store.messages, llm: deps.llm }, config.EXPERIMENT_CONCURRENCY),
-      pullHandler({ events: deps.events, pulls: deps.store.pulls, config }, config.PULL_CONCURRENCY),
-    ];
     const connection = duplicateRedis(redis, { maxRetriesPerRequest: null });
     closer.add('worker redis', async () => void (await connection.quit()));
     const lifecycle = {
       config, log, store: deps.store, events: deps.events, cancels, queues: deps.queues, connection, reconcile: reconcileDeps, metrics: deps.metrics?.jobs,
     };
+    const sessionRuns = new SessionRunStarter(cancels, lifecycle, log);
+    const holder = new SessionHolder({
+      holderId: ownerId,
+      openSession: (o) => sandbox.openSession(o),
+      startRun: (id) => sessionRuns.start(id),
+      fileMaxBytes: config.SESSION_FILE_MAX_BYTES,
+      store: deps.store, events: deps.events, queues: deps.queues, metrics: deps.metrics?.jobs, log: log.child({ component: 'sessions' }),
+    });
+    const rpc = await SessionRpcServer.listen(redis, redis.duplicate(), config.QUEUE_PREFIX, ownerId, (req) => holder.handle(req), log);
+    closer.add('session requests', () => rpc.close());
+    const runs = runHandler({
+      events: deps.events, runs: deps.store.runs, sandbox, llm: deps.llm, artifacts: deps.store.artifacts, runFiles: deps.store.runFiles, outputCaps: outputCaps(config), ensureModel, sessions: holder,
+    }, config.WORKER_CONCURRENCY);
+    sessionRuns.handler = runs;
+    const handlers = [
+      runs,
+      sessionHandler(holder, config.SESSION_CONCURRENCY),
+      experimentHandler({ events: deps.events, experiments: deps.store.experiments, messages: deps.store.messages, llm: deps.llm }, config.EXPERIMENT_CONCURRENCY),
+      pullHandler({ events: deps.events, pulls: deps.store.pulls, config }, config.PULL_CONCURRENCY),
+    ];
     const workers = [...handlers.map((h) => consume(h as unknown as JobHandler, lifecycle)), startWebhookDelivery({ config, log, store: deps.store, connection })];
 
     let graceTimer: NodeJS.Timeout | undefined;
@@ -138,6 +161,11 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
         clearTimeout(graceTimer);
       }
     }, { timeoutMs: config.SHUTDOWN_GRACE_MS + 5_000 });
+    // Closed before the BullMQ workers: sessions end at once (`worker_shutdown`), not at the grace deadline.
+    closer.add('sessions', async () => {
+      holder.closeAll();
+      await sessionRuns.settled();
+    });
     for (const w of workers) void w.run().catch((err) => log.error({ err, queue: w.name }, 'worker stopped'));
     await Promise.all(workers.map((w) => w.waitUntilReady()));
     void reconcile(); // a restart after a crash repairs what the crash left at once

@@ -37,6 +37,11 @@ export interface JobHandler<D extends JobDoc = JobDoc> {
   execute(doc: D, ctx: JobContext, emitter: JobEmitter): Promise<Finale>;
   /** Reads the finale into the job's return value (Bull Board shows it). */
   outcome?(finale: Finale): JobOutcome;
+  /**
+   * What execute returns after a shutdown is final, not left for a retry on
+   * another worker: sessions, whose container cannot move (core/sessions.ts).
+   */
+  finalOnShutdown?: boolean;
 }
 
 export interface LifecycleDeps {
@@ -86,7 +91,7 @@ export async function processJob<D extends JobDoc>(handler: JobHandler<D>, id: s
     const finale = await handler.execute(doc, ctx, emitter);
     // Redis only: finalizeJob copies every event to MongoDB right after the `end`.
     await emitter.settle();
-    if (ctx.signal.reason === 'shutdown') throw new ShutdownAbort();
+    if (ctx.signal.reason === 'shutdown' && !handler.finalOnShutdown) throw new ShutdownAbort();
     return await end(finale);
   } catch (err) {
     await emitter.flush().catch(() => undefined);

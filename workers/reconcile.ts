@@ -7,6 +7,7 @@ import type { JobMetrics } from '../core/metrics';
 import { enqueue, type Queues } from '../core/queues';
 import { webhookOnEnd } from '../core/webhooks/notify';
 import type { Store } from '../core/store';
+import type { PinCheck } from '../core/jobs/session-runs';
 
 export interface ReconcileDeps {
   store: Store;
@@ -17,6 +18,8 @@ export interface ReconcileDeps {
   attempts: number;
   /** Outcomes of the jobs this sweep ends. */
   metrics?: JobMetrics;
+  /** Jobs pinned to one worker (session runs) are judged by it, not by a queue entry they never had. */
+  pinned?: PinCheck;
 }
 
 export type Reconciled = 'requeued' | 'closed' | 'ok';
@@ -39,6 +42,12 @@ export async function reconcileJob(kind: JobKind, id: string, deps: ReconcileDep
   const finale = await deps.events.finale(id);
   if (finale) {
     await finalizeJob(deps.events, docs, id, finale, webhookOnEnd(deps.queues, kind, doc), deps.metrics?.ended(kind, doc));
+    return 'closed';
+  }
+  const pin = await deps.pinned?.(kind, doc);
+  if (pin === 'held') return 'ok';
+  if (pin) {
+    await finalizeJob(deps.events, docs, id, pin, webhookOnEnd(deps.queues, kind, doc), deps.metrics?.ended(kind, doc));
     return 'closed';
   }
   const job = await deps.queues.of(kind.name).getJob(id);

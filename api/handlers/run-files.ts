@@ -73,7 +73,7 @@ export function filePathParam(ctx: RequestContext): string {
 }
 
 /** Bytes a sandboxed program wrote: never sniffed, never run as a page of this origin. */
-function untrustedHeaders(): Record<string, string> {
+export function untrustedHeaders(): Record<string, string> {
   return { 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; sandbox", 'cache-control': 'private, no-store' };
 }
 

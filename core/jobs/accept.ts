@@ -1,4 +1,4 @@
-import { UnavailableError } from '../errors';
+import { PaddockError, UnavailableError } from '../errors';
 import type { EventLog } from '../events';
 import type { Logger } from '../logger';
 import { enqueue, type Queues } from '../queues';
@@ -20,14 +20,26 @@ export interface AcceptDeps {
  * 503, so no document is left that no worker will ever see (the reconciler
  * covers a process that dies in between).
  */
-export async function admitJobs<D extends JobDoc>(kind: JobKind<D>, deps: AcceptDeps, docs: D[]): Promise<void> {
+export async function admitJobs<D extends JobDoc>(kind: JobKind<D>, deps: AcceptDeps, docs: D[], dispatch?: Dispatch<D>): Promise<void> {
   if (docs.length === 0) return;
   try {
     await Promise.all(docs.map((d) => deps.events.append(d._id, [{ type: 'status', data: { status: 'queued' } }])));
-    await enqueue(deps.queues, kind.name, docs.map((d) => kind.jobData(d)));
+    await (dispatch ?? enqueueTo(kind, deps.queues))(docs);
   } catch (err) {
     await kind.docs(deps.store).discard(docs.map((d) => d._id)).catch(() => undefined);
+    if (err instanceof PaddockError) throw err;
     deps.log.error({ err }, `enqueueing a ${kind.noun} failed`);
     throw new UnavailableError('the queue is unavailable; try again');
   }
+}
+
+/**
+ * Hands accepted documents to whoever carries them out: their kind's queue, by
+ * default; a session's runs go straight to the worker holding the session. A
+ * PaddockError it throws reaches the client as it is (after the rollback).
+ */
+export type Dispatch<D extends JobDoc> = (docs: D[]) => Promise<void>;
+
+function enqueueTo<D extends JobDoc>(kind: JobKind<D>, queues: Queues): Dispatch<D> {
+  return (docs) => enqueue(queues, kind.name, docs.map((d) => kind.jobData(d)));
 }

@@ -1,6 +1,7 @@
 import type { ExperimentDoc } from '../experiments';
 import type { PullDoc } from '../models/pull';
 import type { RunDoc } from '../runs';
+import type { SessionDoc } from '../sessions';
 import type { Store } from '../store';
 import type { JobCollection } from '../store/job-collection';
 import type { JobData, JobDoc, JobName } from './model';
@@ -45,8 +46,18 @@ export const PULL_JOB: JobKind<PullDoc> = {
   visibleTo: (doc, sub) => doc.owners.includes(sub),
 };
 
+/** A session: its job is active for as long as a worker holds the session's container (core/sessions.ts). */
+export const SESSION_JOB: JobKind<SessionDoc> = {
+  name: 'session',
+  noun: 'session',
+  docs: (store) => store.sessions,
+  jobData: (doc) => ({ id: doc._id, kind: 'session', owner: doc.owner }),
+  visibleTo: (doc, sub) => doc.owner === sub,
+};
+
 export const JOB_KINDS: { [N in JobName]: JobKind } = {
   run: RUN_JOB as unknown as JobKind,
   experiment: EXPERIMENT_JOB as unknown as JobKind,
   pull: PULL_JOB as unknown as JobKind,
+  session: SESSION_JOB as unknown as JobKind,
 };

@@ -36,7 +36,7 @@ export interface JobDoc {
 }
 
 /** The names jobs go by in their queues and in job data. */
-export const JOB_NAMES = ['run', 'experiment', 'pull'] as const;
+export const JOB_NAMES = ['run', 'experiment', 'pull', 'session'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /**

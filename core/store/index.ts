@@ -9,6 +9,7 @@ import { AgentStore } from './agents';
 import { WebhookDeliveryStore } from './webhook-deliveries';
 import { IntegrationTestStore } from './integration-tests';
 import { RunFileStore } from './run-files';
+import { SessionStore } from './sessions';
 
 /** The MongoDB store: the durable truth for runs and their events. */
 export interface Store {
@@ -28,6 +29,8 @@ export interface Store {
   integrationTests: IntegrationTestStore;
   /** Files runs made (`outputs`), in GridFS. */
   runFiles: RunFileStore;
+  /** Sandbox sessions (core/sessions.ts). */
+  sessions: SessionStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -47,8 +50,9 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
     const deliveries = new WebhookDeliveryStore(db);
     const integrationTests = new IntegrationTestStore(db);
     const runFiles = new RunFileStore(db);
+    const sessions = new SessionStore(db);
     await Promise.all([runs.ensureIndexes(), events.ensureIndexes(), artifacts.ensureIndexes()]);
-    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes(), agents.ensureIndexes(), deliveries.ensureIndexes(), integrationTests.ensureIndexes(), runFiles.ensureIndexes()]);
+    await Promise.all([experiments.ensureIndexes(), messages.ensureIndexes(), pulls.ensureIndexes(), agents.ensureIndexes(), deliveries.ensureIndexes(), integrationTests.ensureIndexes(), runFiles.ensureIndexes(), sessions.ensureIndexes()]);
     let closing: Promise<void> | undefined;
     return {
       db,
@@ -62,6 +66,7 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
       deliveries,
       integrationTests,
       runFiles,
+      sessions,
       async ping() {
         await db.command({ ping: 1 });
       },

@@ -48,6 +48,7 @@ export class RunStore extends JobCollection<RunDoc> {
       { key: { owner: 1, 'result.verdict': 1, createdAt: -1, _id: -1 }, name: 'owner_verdict_created' },
       { key: { 'request.metadata.$**': 1 }, name: 'metadata_wildcard' },
       { key: { agentId: 1, createdAt: -1, _id: -1 }, name: 'agent_created', partialFilterExpression: { agentId: { $exists: true } } },
+      { key: { 'session.id': 1, createdAt: -1, _id: -1 }, name: 'session_created', partialFilterExpression: { session: { $exists: true } } },
     ]);
   }
 
@@ -71,6 +72,20 @@ export class RunStore extends JobCollection<RunDoc> {
   }
 
   /** Inserts a batch; with `ordered: false` the rest go in when one is a duplicate. */
+  /** A session's runs that have not ended yet (when the session ends, so do they). */
+  unfinishedInSession(sessionId: string): Promise<RunDoc[]> {
+    return this.col.find({ 'session.id': sessionId, status: { $in: ['queued', 'running'] } } as Filter<RunDoc>).toArray() as Promise<RunDoc[]>;
+  }
+
+  countInSession(sessionId: string): Promise<number> {
+    return this.col.countDocuments({ 'session.id': sessionId } as Filter<RunDoc>);
+  }
+
+  /** A session's runs, newest first. */
+  inSession(sessionId: string, limit: number): Promise<RunDoc[]> {
+    return this.col.find({ 'session.id': sessionId } as Filter<RunDoc>).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray() as Promise<RunDoc[]>;
+  }
+
   async insertMany(docs: RunDoc[]): Promise<void> {
     await this.col.insertMany(docs, { ordered: false });
   }

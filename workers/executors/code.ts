@@ -1,4 +1,5 @@
 import type { JobEmitter } from '../../core/emitter';
+import { JobError } from '../../core/jobs/errors';
 import { stateForResult, type CodeResult, type RunState } from '../../core/runs';
 import type { TestCase } from '../../core/testing';
 import type { ExecResult, Language, OutputRequest, SandboxFile, SandboxLimits } from '../../sandbox/types';
@@ -17,6 +18,20 @@ export const executeCode: Executor = async (run, ctx, emitter) => {
     reuseKey: request.reuse ? run.owner : undefined,
     outputs: request.outputs ? { globs: request.outputs, ...ctx.outputCaps } : undefined,
   };
+  if (run.session) {
+    if (!ctx.sessions) throw new JobError('session_ended', 'this worker holds no sessions', false);
+    const { reuseKey: _reuse, limits, ...rest } = base;
+    const exec = await ctx.sessions.run(run.session.id, {
+      ...rest,
+      limits: { timeoutMs: limits.timeoutMs, outputBytes: limits.outputBytes },
+      persistent: run.session.persistent,
+      stdin: request.stdin,
+      signal: ctx.signal,
+      onOutput: (stream, chunk) => emitter.emit({ type: stream, data: { chunk } }),
+    });
+    const result = await keepFiles(ctx, run._id, exec);
+    return { status: stateForResult(result), result };
+  }
   if (request.tests) {
     const result = await runTests(ctx, emitter, { ...base, tests: request.tests });
     return { status: stateForTests(result), result };

@@ -8,6 +8,7 @@ import type { RunStore } from '../../core/store/runs';
 import type { RunFileStore } from '../../core/store/run-files';
 import type { OutputRequest, Sandbox } from '../../sandbox/types';
 import type { EnsureModel } from '../ensure-model';
+import type { SessionRuns } from '../sessions/holder';
 
 /** What a run executor gets: the job context plus the worker's parts; narrow, so tests can pass fakes. */
 export interface RunContext {
@@ -25,6 +26,8 @@ export interface RunContext {
   outputCaps: Omit<OutputRequest, 'globs' | 'mode'>;
   /** Pulls a model onto its Ollama server when it is not installed yet (no-op for other providers). */
   ensureModel?: EnsureModel;
+  /** The sessions this worker holds: a session run runs in its session's container. */
+  sessions?: SessionRuns;
   /** True on the job's last attempt. */
   lastAttempt: boolean;
 }
