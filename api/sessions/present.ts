@@ -20,7 +20,7 @@ export function presentSession(doc: SessionDoc, admin = false) {
     runs: doc.result?.runs,
     error: doc.error,
     /** Which worker process holds it: for operators. */
-    ...(admin ? { worker: doc.holder } : {}),
+    ...(admin ? { worker: doc.holder, containerId: doc.containerId } : {}),
     request,
     links: {
       self: `/v1/sessions/${doc._id}`,
