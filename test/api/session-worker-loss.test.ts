@@ -1,0 +1,114 @@
+import Docker from 'dockerode';
+import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
+import { signToken } from '../../api/auth';
+import { loadConfig } from '../../core/config';
+import { silentLogger } from '../../core/logger';
+import { startSystem } from '../../scripts/system';
+import { startPaddockProcess, type PaddockProcess } from '../helpers/process';
+import { readSse } from '../helpers/sse';
+import { isDone, testClient, testEnv, type TestSystem } from '../helpers/system';
+
+/**
+ * A session lives in one worker's container: when that worker goes, so does
+ * the session, with a clear end, never a hang. The API runs in this process;
+ * workers are separate OS processes, killed for real.
+ */
+let mongo: MongoStandin | undefined;
+let env: Record<string, string>;
+let api: TestSystem;
+const procs: PaddockProcess[] = [];
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+
+beforeAll(async () => {
+  if (!process.env.MONGO_URL) mongo = await startMongoStandin();
+  env = testEnv({
+    MONGO_URL: process.env.MONGO_URL ?? mongo!.url,
+    WORKER_LOCK_MS: '2000',
+    WORKER_STALLED_CHECK_MS: '1000',
+    WORKER_HEARTBEAT_MS: '500',
+    SANDBOX_REAP_INTERVAL_MS: '1000',
+    SANDBOX_MAX_TIMEOUT_MS: '30000',
+  });
+  const config = loadConfig({ ...env, PADDOCK_ROLE: 'api' });
+  const system = await startSystem(config, silentLogger());
+  api = testClient(system.api!.url, config, system, (sub, role = 'user') => signToken({ secret: config.JWT_SECRET }, { sub, role }));
+});
+
+afterAll(async () => {
+  await Promise.all(procs.map((p) => p.stop('SIGTERM')));
+  await api?.close();
+  await mongo?.close();
+});
+
+async function spawnWorker(): Promise<PaddockProcess> {
+  const p = await startPaddockProcess({ ...env, PADDOCK_ROLE: 'worker' });
+  procs.push(p);
+  return p;
+}
+
+async function openSession(): Promise<{ id: string; containerId: string }> {
+  const res = await api.call('POST', '/v1/sessions', { body: { language: 'python' } });
+  expect([res.status, res.body.status]).toEqual([201, 'open']);
+  const admin = await api.call('GET', `/v1/sessions/${res.body.id}`, { role: 'admin' });
+  return { id: res.body.id, containerId: admin.body.containerId };
+}
+
+async function startLongRun(sessionId: string): Promise<string> {
+  const res = await api.call('POST', `/v1/sessions/${sessionId}/runs`, { body: { code: 'import time\nprint("started", flush=True)\ntime.sleep(25)' } });
+  expect(res.status).toBe(202);
+  await readSse(`${api.url}/v1/runs/${res.body.id}/events`, { headers: { authorization: `Bearer ${await api.token('alice')}` }, until: (e) => e.event === 'stdout' });
+  return res.body.id;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const exists = (containerId: string) => docker.getContainer(containerId).inspect().then(() => true, () => false);
+
+describe('the worker holding a session', () => {
+  it('killed (SIGKILL): the session ends worker_lost, its running run session_ended, its container is reaped', async () => {
+    const doomed = await spawnWorker();
+    const { id, containerId } = await openSession();
+    const runId = await startLongRun(id);
+    const started = Date.now();
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+
+    // Requests meanwhile get an answer, never a hang: 503 while the worker's liveness key lasts, then 409.
+    const ended = await until('the session to end', async () => {
+      const res = await api.call('GET', `/v1/sessions/${id}`);
+      return res.body.status === 'ended' ? res.body : undefined;
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(ended).toMatchObject({ endReason: 'worker_lost', error: { code: 'worker_lost' } });
+    const run = await api.waitFor(runId, isDone, { timeoutMs: 10_000 });
+    expect([run.status, run.error.code]).toEqual(['error', 'session_ended']);
+    const late = await api.call('POST', `/v1/sessions/${id}/runs`, { body: { code: 'print(1)' } });
+    expect([late.status, late.body.error.code, late.body.error.details]).toEqual([409, 'session_ended', { endReason: 'worker_lost' }]);
+
+    // Another worker's reaper removes the container the dead worker left, and nothing takes the session up again.
+    await spawnWorker();
+    await until('the container to be reaped', async () => ((await exists(containerId)) ? undefined : true));
+    expect((await api.call('GET', `/v1/sessions/${id}`)).body.endReason).toBe('worker_lost');
+  });
+
+  it('shut down (SIGTERM): the session ends worker_shutdown at once, and its container goes', async () => {
+    for (const p of procs.splice(0)) await p.stop('SIGTERM');
+    const worker = await spawnWorker();
+    const { id, containerId } = await openSession();
+    const runId = await startLongRun(id);
+    await worker.stop('SIGTERM');
+    const res = await api.call('GET', `/v1/sessions/${id}`);
+    expect(res.body).toMatchObject({ status: 'ended', endReason: 'worker_shutdown', error: { code: 'worker_shutdown' } });
+    const run = await api.waitFor(runId, isDone, { timeoutMs: 10_000 });
+    expect([run.status, run.error?.code]).toEqual(['error', 'session_ended']);
+    expect(await exists(containerId)).toBe(false);
+  });
+});
