@@ -70,7 +70,7 @@ describe('GET /openapi.json', () => {
     expect(body).toMatchObject({ type: 'object', required: ['error'], additionalProperties: false });
     expect(body.properties.error).toMatchObject({ required: ['code', 'message'], additionalProperties: false });
     expect(body.properties.error.properties.code.enum.sort()).toEqual(
-      ['validation_error', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'rate_limited', 'unavailable', 'internal'].sort(),
+      ['validation_error', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'rate_limited', 'unavailable', 'session_ended', 'internal'].sort(),
     );
     expect(Object.keys(body.properties.error.properties).sort()).toEqual(['code', 'details', 'message']);
     const codes: Record<string, string> = { 400: 'validation_error', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'payload_too_large', 415: 'validation_error', 429: 'rate_limited', 500: 'internal', 503: 'unavailable' };
@@ -90,6 +90,11 @@ describe('GET /openapi.json', () => {
       expect([key(r), query.sort()]).toEqual([key(r), Object.keys(r.query?.shape ?? {}).sort()]);
       const path = (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name);
       expect([key(r), path]).toEqual([key(r), [...r.path.matchAll(/[:*](\w+)/g)].map((m) => m[1])]);
+      if ('upload' in r) {
+        // Uploads take raw bytes, not JSON.
+        expect([key(r), Object.keys(op.requestBody.content)]).toEqual([key(r), ['application/octet-stream']]);
+        continue;
+      }
       if (!r.body) {
         expect([key(r), op.requestBody]).toEqual([key(r), undefined]);
         continue;
