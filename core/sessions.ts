@@ -29,9 +29,9 @@ export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 /** What the API shows: the job state read as a session's. */
 export type SessionState = 'starting' | 'open' | 'ended';
 
-export function sessionState(status: JobState): SessionState {
-  if (status === 'queued') return 'starting';
-  return status === 'running' ? 'open' : 'ended';
+export function sessionState(doc: Pick<SessionDoc, 'status' | 'holder'>): SessionState {
+  if (doc.status === 'queued' || (doc.status === 'running' && !doc.holder)) return 'starting'; // claimed, container not up yet
+  return doc.status === 'running' ? 'open' : 'ended';
 }
 
 export const sessionRequestSchema = z

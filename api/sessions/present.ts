@@ -6,7 +6,7 @@ export function presentSession(doc: SessionDoc, admin = false) {
   return {
     id: doc._id,
     owner: doc.owner,
-    status: sessionState(doc.status),
+    status: sessionState(doc),
     language: doc.request.language,
     limits: doc.limits,
     idleTtlMs: doc.idleTtlMs,
@@ -16,7 +16,8 @@ export function presentSession(doc: SessionDoc, admin = false) {
     openedAt: doc.openedAt,
     expiresAt: doc.expiresAt,
     endedAt: doc.finishedAt,
-    endReason: doc.result?.endReason,
+    // Cancelled while it was still starting: closed by its owner before it opened.
+    endReason: doc.result?.endReason ?? (doc.status === 'cancelled' ? 'closed' : undefined),
     runs: doc.result?.runs,
     error: doc.error,
     /** Which worker process holds it: for operators. */

@@ -45,7 +45,7 @@ async function run(id: string, body: Record<string, unknown>, as = 'alice'): Pro
 }
 
 async function put(id: string, path: string, bytes: Buffer, as = 'alice'): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${t.url}/v1/sessions/${id}/files/${path}`, { method: 'PUT', headers: { ...(await auth(as)), 'content-type': 'application/octet-stream' }, body: bytes });
+  const res = await fetch(`${t.url}/v1/sessions/${id}/files/${path}`, { method: 'PUT', headers: { ...(await auth(as)), 'content-type': 'application/octet-stream' }, body: new Uint8Array(bytes) });
   return { status: res.status, body: await res.json() };
 }
 
