@@ -1,50 +1,33 @@
 import Docker from 'dockerode';
-import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
-import { loadConfig } from '../../core/config';
-import { silentLogger } from '../../core/logger';
-import { startSystem } from '../../scripts/system';
-import { startPaddockProcess, type PaddockProcess } from '../helpers/process';
+import { startSplitSystem, type SplitSystem } from '../helpers/split-system';
 import { readSse } from '../helpers/sse';
-import { isDone, testClient, testEnv, type TestSystem } from '../helpers/system';
-import { signToken } from '../../api/auth';
+import { isDone, type TestSystem } from '../helpers/system';
 
 /**
  * Several Paddock processes sharing one Redis and one MongoDB form one system:
  * a second API streams and cancels a run the first accepted, and a worker killed
  * with SIGKILL mid-run is replaced without losing or duplicating the run.
  */
-let mongo: MongoStandin | undefined;
-let env: Record<string, string>;
+let split: SplitSystem;
 let first: TestSystem;
-const procs: PaddockProcess[] = [];
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
 beforeAll(async () => {
-  if (!process.env.MONGO_URL) mongo = await startMongoStandin();
-  env = testEnv({
-    MONGO_URL: process.env.MONGO_URL ?? mongo!.url,
+  // The first API runs in this process, without a worker of its own.
+  split = await startSplitSystem({
     WORKER_LOCK_MS: '2000',
     WORKER_STALLED_CHECK_MS: '1000',
     WORKER_HEARTBEAT_MS: '500',
     SANDBOX_REAP_INTERVAL_MS: '1000',
   });
-  // The first API runs in this process, without a worker of its own.
-  const config = loadConfig({ ...env, PADDOCK_ROLE: 'api' });
-  const system = await startSystem(config, silentLogger());
-  first = testClient(system.api!.url, config, system, (sub, role = 'user') => signToken({ secret: config.JWT_SECRET }, { sub, role }));
+  first = split.api;
 });
 
 afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop('SIGTERM')));
-  await first?.close();
-  await mongo?.close();
+  await split?.close();
 });
 
-async function spawnRole(role: 'api' | 'worker'): Promise<PaddockProcess> {
-  const p = await startPaddockProcess({ ...env, PADDOCK_ROLE: role });
-  procs.push(p);
-  return p;
-}
+const spawnRole = (role: 'api' | 'worker') => split.spawn(role);
 
 async function sandboxContainers(runId: string) {
   return docker.listContainers({ all: true, filters: { label: [`paddock.run=${runId}`] } });
@@ -78,7 +61,7 @@ describe('one system across processes', () => {
   });
 
   it('kill -9 of the worker mid-run: a new worker completes it, with one terminal state and one result', async () => {
-    for (const p of procs.splice(0)) await p.stop('SIGTERM');
+    await split.stopSpawned();
     const doomed = await spawnRole('worker');
     const created = await first.call('POST', '/v1/runs', {
       body: { language: 'python', code: 'import time\nprint("start", flush=True)\ntime.sleep(2)\nprint("done")' },

@@ -1,50 +1,33 @@
 import Docker from 'dockerode';
-import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
-import { signToken } from '../../api/auth';
-import { loadConfig } from '../../core/config';
-import { silentLogger } from '../../core/logger';
-import { startSystem } from '../../scripts/system';
-import { startPaddockProcess, type PaddockProcess } from '../helpers/process';
+import { startSplitSystem, waitUntil, type SplitSystem } from '../helpers/split-system';
 import { readSse } from '../helpers/sse';
-import { isDone, testClient, testEnv, type TestSystem } from '../helpers/system';
+import { isDone, type TestSystem } from '../helpers/system';
 
 /**
  * A session lives in one worker's container: when that worker goes, so does
  * the session, with a clear end, never a hang. The API runs in this process;
  * workers are separate OS processes, killed for real.
  */
-let mongo: MongoStandin | undefined;
-let env: Record<string, string>;
+let split: SplitSystem;
 let api: TestSystem;
-const procs: PaddockProcess[] = [];
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
 beforeAll(async () => {
-  if (!process.env.MONGO_URL) mongo = await startMongoStandin();
-  env = testEnv({
-    MONGO_URL: process.env.MONGO_URL ?? mongo!.url,
+  split = await startSplitSystem({
     WORKER_LOCK_MS: '2000',
     WORKER_STALLED_CHECK_MS: '1000',
     WORKER_HEARTBEAT_MS: '500',
     SANDBOX_REAP_INTERVAL_MS: '1000',
     SANDBOX_MAX_TIMEOUT_MS: '30000',
   });
-  const config = loadConfig({ ...env, PADDOCK_ROLE: 'api' });
-  const system = await startSystem(config, silentLogger());
-  api = testClient(system.api!.url, config, system, (sub, role = 'user') => signToken({ secret: config.JWT_SECRET }, { sub, role }));
+  api = split.api;
 });
 
 afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop('SIGTERM')));
-  await api?.close();
-  await mongo?.close();
+  await split?.close();
 });
 
-async function spawnWorker(): Promise<PaddockProcess> {
-  const p = await startPaddockProcess({ ...env, PADDOCK_ROLE: 'worker' });
-  procs.push(p);
-  return p;
-}
+const spawnWorker = () => split.spawn('worker');
 
 async function openSession(): Promise<{ id: string; containerId: string }> {
   const res = await api.call('POST', '/v1/sessions', { body: { language: 'python' } });
@@ -60,16 +43,6 @@ async function startLongRun(sessionId: string): Promise<string> {
   return res.body.id;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const exists = (containerId: string) => docker.getContainer(containerId).inspect().then(() => true, () => false);
 
 describe('the worker holding a session', () => {
@@ -82,7 +55,7 @@ describe('the worker holding a session', () => {
     await doomed.exited;
 
     // Requests meanwhile get an answer, never a hang: 503 while the worker's liveness key lasts, then 409.
-    const ended = await until('the session to end', async () => {
+    const ended = await waitUntil('the session to end', async () => {
       const res = await api.call('GET', `/v1/sessions/${id}`);
       return res.body.status === 'ended' ? res.body : undefined;
     });
@@ -95,12 +68,12 @@ describe('the worker holding a session', () => {
 
     // Another worker's reaper removes the container the dead worker left, and nothing takes the session up again.
     await spawnWorker();
-    await until('the container to be reaped', async () => ((await exists(containerId)) ? undefined : true));
+    await waitUntil('the container to be reaped', async () => ((await exists(containerId)) ? undefined : true));
     expect((await api.call('GET', `/v1/sessions/${id}`)).body.endReason).toBe('worker_lost');
   });
 
   it('shut down (SIGTERM): the session ends worker_shutdown at once, and its container goes', async () => {
-    for (const p of procs.splice(0)) await p.stop('SIGTERM');
+    await split.stopSpawned();
     const worker = await spawnWorker();
     const { id, containerId } = await openSession();
     const runId = await startLongRun(id);

@@ -4,6 +4,7 @@ import { startMongoStandin, type MongoStandin } from '../../mongo-standin';
 import { startFakeOllama, startFakeOpenAI, type FakeLlmServer, type FakeOllamaServer } from '../fakes/llm';
 import { startDurableRedis, type DurableRedis } from '../helpers/durable-redis';
 import { startPaddockProcess, type PaddockProcess } from '../helpers/process';
+import { waitUntil } from '../helpers/split-system';
 import { readSse } from '../helpers/sse';
 import { TERMINAL, testEnv } from '../helpers/system';
 
@@ -98,21 +99,15 @@ async function submit(path: string, body: unknown): Promise<string> {
   return res.body.id;
 }
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+
+/** Killed workers, restarts and retries with backoff: a job may take this long to move on. */
+const CHAOS_WAIT_MS = 120_000;
 
 const terminal = (path: string, id: string) =>
   waitUntil(`${path}/${id} to end`, async () => {
     const res = await call('GET', `${path}/${id}`);
     return res.status === 200 && TERMINAL.includes(res.body.status) ? res.body : undefined;
-  });
+  }, CHAOS_WAIT_MS);
 
 /** Exactly one `end`, ids strictly increasing, and the terminal status event agrees with the document. */
 async function expectOneEnd(path: string, id: string, status: string): Promise<void> {
@@ -162,7 +157,7 @@ it('a run whose every worker is killed, again and again, ends in error worker_lo
     const run = await waitUntil('the run to be claimed again or end', async () => {
       const r = (await call('GET', `/v1/runs/${id}`)).body;
       return TERMINAL.includes(r.status) || (r.status === 'running' && r.attempts > lastAttempt) ? r : undefined;
-    });
+    }, CHAOS_WAIT_MS);
     if (TERMINAL.includes(run.status)) break;
     lastAttempt = run.attempts;
     await settleSpawns();
