@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { startSplitSystem, type SplitSystem } from '../helpers/split-system';
+import { FAST_FAILOVER, startSplitSystem, type SplitSystem } from '../helpers/split-system';
 import { readSse } from '../helpers/sse';
 import { isDone, type TestSystem } from '../helpers/system';
 
@@ -14,12 +14,7 @@ const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
 beforeAll(async () => {
   // The first API runs in this process, without a worker of its own.
-  split = await startSplitSystem({
-    WORKER_LOCK_MS: '2000',
-    WORKER_STALLED_CHECK_MS: '1000',
-    WORKER_HEARTBEAT_MS: '500',
-    SANDBOX_REAP_INTERVAL_MS: '1000',
-  });
+  split = await startSplitSystem(FAST_FAILOVER);
   first = split.api;
 });
 

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { startSplitSystem, waitUntil, type SplitSystem } from '../helpers/split-system';
+import { FAST_FAILOVER, startSplitSystem, waitUntil, type SplitSystem } from '../helpers/split-system';
 import { readSse } from '../helpers/sse';
 import { isDone, type TestSystem } from '../helpers/system';
 
@@ -13,13 +13,7 @@ let api: TestSystem;
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
 beforeAll(async () => {
-  split = await startSplitSystem({
-    WORKER_LOCK_MS: '2000',
-    WORKER_STALLED_CHECK_MS: '1000',
-    WORKER_HEARTBEAT_MS: '500',
-    SANDBOX_REAP_INTERVAL_MS: '1000',
-    SANDBOX_MAX_TIMEOUT_MS: '30000',
-  });
+  split = await startSplitSystem({ ...FAST_FAILOVER, SANDBOX_MAX_TIMEOUT_MS: '30000' });
   api = split.api;
 });
 

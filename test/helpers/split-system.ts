@@ -12,6 +12,14 @@ import { testClient, testEnv, type TestSystem } from './system';
  * processes that a test can kill for real. They share one Redis and one MongoDB
  * (a stand-in started here unless MONGO_URL is set).
  */
+/** Settings under which a killed worker is noticed within seconds: its lock, the stalled check, its liveness key, the reaper. */
+export const FAST_FAILOVER = {
+  WORKER_LOCK_MS: '2000',
+  WORKER_STALLED_CHECK_MS: '1000',
+  WORKER_HEARTBEAT_MS: '500',
+  SANDBOX_REAP_INTERVAL_MS: '1000',
+};
+
 export interface SplitSystem {
   /** The in-process API node. */
   api: TestSystem;
