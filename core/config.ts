@@ -42,7 +42,7 @@ const quotasSchema = z.preprocess(
 export type Quota = z.infer<typeof quotaSchema>;
 
 /** The sandbox image this code speaks to (docker/sandbox/build-offline.sh builds it under this tag). */
-export const DEFAULT_SANDBOX_IMAGE = 'paddock-sandbox:v5';
+export const DEFAULT_SANDBOX_IMAGE = 'paddock-sandbox:v6';
 
 export const configSchema = z.object({
   /** Which parts this process runs: the API, the worker, or both. */

@@ -37,8 +37,11 @@ export const LANGUAGE_SPECS: Record<Language, LanguageSpec> = {
  * spec.ts's AGENT_CAPS, runs as AGENT_UID and starts programs as SANDBOX_UID
  * (an older agent given those capabilities would run programs with them).
  * 4: output files (`outputs`, P frames) and sessions (`session`: kept without a wipe).
+ * 5: a session run may go to the container's persistent Python interpreter
+ * (`persistent`: keep byte 3), and the X frame says how that interpreter fared
+ * (`kernelFresh`, `kernelLost`).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Exit status when the agent cannot set the program up (bad file, exec failed). */
 export const BOOT_FAILURE_EXIT = 125;
@@ -83,6 +86,9 @@ export function planFiles(language: Language, code: string, files: SandboxFile[]
   return out;
 }
 
+const KEEP_SESSION = 2;
+const KEEP_PERSISTENT = 3;
+
 const OUTPUT_MODES = { content: 0, list: 1, exact: 2 } as const;
 
 export interface RunHeader {
@@ -95,13 +101,19 @@ export interface RunHeader {
   keep: boolean;
   /** A session: kept after the run without a wipe; the run's files replace existing ones. */
   session?: boolean;
+  /**
+   * A session run executed by the container's persistent Python interpreter
+   * (agent.py `Kernel`): its variables outlive the run. Implies `session`.
+   */
+  persistent?: boolean;
   outputs?: OutputRequest;
   stdin?: string;
 }
 
 /**
  * One run frame, ready to write to the attach stream. Header layout (big-endian):
- * u8 version, u32 timeoutMs, u32 graceMs, u8 keep, u32 stdinBytes,
+ * u8 version, u32 timeoutMs, u32 graceMs, u8 keep (0 single-use, 1 reuse, 2 session,
+ * 3 session run in the persistent interpreter), u32 stdinBytes,
  * u16 argc + argc × (u32 len, UTF-8), u32 nfiles + nfiles × (u32 len, path, u32 len, content).
  */
 export function encodeRunFrame(h: RunHeader): Buffer {
@@ -120,7 +132,7 @@ export function encodeRunFrame(h: RunHeader): Buffer {
   u(1, PROTOCOL_VERSION);
   u(4, Math.min(0xffffffff, Math.round(h.timeoutMs)));
   u(4, Math.round(h.graceMs));
-  u(1, h.session ? 2 : h.keep ? 1 : 0);
+  u(1, h.persistent ? KEEP_PERSISTENT : h.session ? KEEP_SESSION : h.keep ? 1 : 0);
   u(4, stdin.length);
   u(2, h.argv.length);
   for (const a of h.argv) str(a);
@@ -159,6 +171,10 @@ export interface AgentExit {
   backstop: boolean;
   /** Output files that matched but were left out by a cap. */
   filesDropped?: number;
+  /** Persistent runs only: the interpreter was started for this run (no earlier variables). */
+  kernelFresh?: boolean;
+  /** Persistent runs only: the interpreter died (or was killed) during this run; its variables are gone. */
+  kernelLost?: boolean;
 }
 
 export type AgentFrame =

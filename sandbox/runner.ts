@@ -25,11 +25,11 @@ import { encodeRunFrame, LANGUAGE_SPECS, planFiles, type AgentExit, type RunHead
 import { SandboxSession, type SessionEngine, type SessionOptions } from './session';
 import { ReuseCache } from './reuse';
 import { BACKSTOP_GRACE_MS, buildContainerSpec, limitsUpdate } from './spec';
-import type { ExecRequest, ExecResult, MemoryAccountingUnavailable, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
+import type { ExecRequest, ExecResult, InterpreterState, MemoryAccountingUnavailable, Sandbox, SandboxFile, SandboxLimits, Verdict } from './types';
 import { LIMIT_MINIMA } from './types';
 
 export interface SandboxOptions {
-  /** Image with the agent, e.g. 'paddock-sandbox:v4' (docker/sandbox). Never pulled. */
+  /** Image with the agent, e.g. 'paddock-sandbox:v6' (docker/sandbox). Never pulled. */
   image: string;
   /** Docker Engine socket, e.g. '/var/run/docker.sock'. */
   socketPath: string;
@@ -123,6 +123,8 @@ interface Lease {
   source: 'pool' | 'cold' | 'reuse' | 'session';
   /** Instead of the language's interpreter (session file operations). */
   argv?: string[];
+  /** A session run in the container's persistent Python interpreter. */
+  persistent?: boolean;
 }
 
 interface LiveRun {
@@ -348,6 +350,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
         graceMs: session ? 0 : BACKSTOP_GRACE_MS,
         keep,
         session,
+        persistent: session && lease.persistent === true,
         outputs: req.outputs,
       }),
       {
@@ -419,6 +422,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       ...accountingOf(exit),
       verdict: classify(null, oom, exit.exitCode, exit.backstop),
       ...(outputFiles ? { files: finishFiles(outputFiles), filesDropped: exit.filesDropped ?? 0 } : {}),
+      ...(session && lease.persistent ? { interpreter: interpreterOf(exit) } : {}),
     };
   }
 
@@ -470,7 +474,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
   const sessionEngine: SessionEngine = {
     launch: launchForSession,
     discard: (agent) => discard(agent),
-    run: (agent, req, files, argv) => tracked(req, (ref) => runOn({ agent, source: 'session', ...(argv ? { argv } : {}) }, req, files, ref)),
+    run: (agent, req, files, how = {}) => tracked(req, (ref) => runOn({ agent, source: 'session', ...how }, req, files, ref)),
     log: opts.log,
   };
 
@@ -519,6 +523,11 @@ function finishFiles(files: OutputFiles) {
   } catch (err) {
     throw new SandboxInfraError((err as Error).message);
   }
+}
+
+/** The persistent interpreter's part of the agent's exit frame. */
+export function interpreterOf(exit: Pick<AgentExit, 'kernelFresh' | 'kernelLost'>): InterpreterState {
+  return { persistent: true, fresh: exit.kernelFresh === true, ...(exit.kernelLost ? { lost: true as const } : {}) };
 }
 
 export const MEMORY_ACCOUNTING_UNAVAILABLE: MemoryAccountingUnavailable = {

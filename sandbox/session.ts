@@ -3,7 +3,8 @@
  * for one owner, whose /workspace outlives each run. Runs and file operations
  * go to its agent one at a time (protocol.ts `session`: kept without a wipe;
  * the run's files replace what is there). Every process of a run still dies
- * with it; only files stay. Files move in and out through the agent only:
+ * with it; only files stay (and, for opt-in `persistent` Python runs, the
+ * variables of the session's one long-lived interpreter). Files move in and out through the agent only:
  * /workspace is a tmpfs Docker's archive API cannot see.
  *
  * A run that times out is killed by the agent (its backstop, with no grace), so
@@ -11,7 +12,7 @@
  * cap, cancel) kills the container, and so ends the session; so does a dead
  * agent or container. `ended` says why.
  */
-import { SandboxInfraError } from '../core/errors';
+import { SandboxInfraError, ValidationError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { AgentContainer } from './agent';
 import { normaliseFilePath, planFiles, type RunHeader } from './protocol';
@@ -27,8 +28,16 @@ export interface SessionOptions {
 export interface SessionEngine {
   launch(limits: SandboxLimits, runId: string): Promise<AgentContainer>;
   discard(agent: AgentContainer): void;
-  run(agent: AgentContainer, req: ExecRequest, files: RunHeader['files'], argv?: string[]): Promise<ExecResult>;
+  run(agent: AgentContainer, req: ExecRequest, files: RunHeader['files'], how?: SessionRunHow): Promise<ExecResult>;
   log: Logger;
+}
+
+/** How a session's agent runs a frame (default: the language's interpreter, fork + exec). */
+export interface SessionRunHow {
+  /** Instead of the language's interpreter (file operations). */
+  argv?: string[];
+  /** In the session's persistent Python interpreter (SessionRunRequest.persistent). */
+  persistent?: boolean;
 }
 
 /** Why a session ended. */
@@ -42,7 +51,20 @@ export class SessionEndedError extends SandboxInfraError {
   }
 }
 
-export type SessionRunRequest = Omit<ExecRequest, 'reuseKey' | 'runId' | 'limits'> & { runId: string; limits?: Partial<Pick<SandboxLimits, 'timeoutMs' | 'outputBytes'>> };
+export type SessionRunRequest = Omit<ExecRequest, 'reuseKey' | 'runId' | 'limits'> & {
+  runId: string;
+  limits?: Partial<Pick<SandboxLimits, 'timeoutMs' | 'outputBytes'>>;
+  /**
+   * Python only (else ValidationError). Default false: a fresh `python3 main.py`.
+   * True: the session's one long-lived interpreter execs main.py in a namespace
+   * kept across persistent runs (`__name__ == '__main__'`), like a notebook
+   * kernel; the result's `interpreter` says whether it was fresh and whether it
+   * died during the run (then the next persistent run starts a fresh one).
+   * Processes the run started still die with it; only files and the
+   * interpreter's state persist. Non-persistent runs see the files, not the variables.
+   */
+  persistent?: boolean;
+};
 
 /** A file operation is a short run of a fixed command; these bound it. */
 const FILE_OP_LIMITS = { timeoutMs: 10_000, outputBytes: 64 * 1024 };
@@ -89,8 +111,13 @@ export class SandboxSession {
 
   /** Runs a program in the session's /workspace (its files stay for the next run). */
   async run(req: SessionRunRequest): Promise<ExecResult> {
+    const { persistent, ...exec } = req;
+    if (persistent && req.language !== 'python') {
+      throw new ValidationError(`a persistent interpreter exists for python only, not ${String(req.language)}`, { language: req.language });
+    }
     const files = planFiles(req.language, req.code, req.files);
-    return this.exclusive(() => this.engine.run(this.agent, { ...req, limits: this.runLimits(req.limits) }, files));
+    const how = persistent ? { persistent: true } : undefined;
+    return this.exclusive(() => this.engine.run(this.agent, { ...exec, limits: this.runLimits(req.limits) }, files, how));
   }
 
   /** Writes files (replacing any at those paths) as the program's user. */
@@ -126,7 +153,7 @@ export class SandboxSession {
 
   private op(files: RunHeader['files'], argv: string[], outputs?: ExecRequest['outputs']): Promise<ExecResult> {
     const req: ExecRequest = { runId: `session-${this.options.sessionId}`, language: 'bash', code: '', limits: this.runLimits(FILE_OP_LIMITS), ...(outputs ? { outputs } : {}) };
-    return this.exclusive(() => this.engine.run(this.agent, req, files, argv));
+    return this.exclusive(() => this.engine.run(this.agent, req, files, { argv }));
   }
 
   private runLimits(l: SessionRunRequest['limits']): SandboxLimits {

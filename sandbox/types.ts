@@ -102,6 +102,17 @@ export interface ExecResult {
   files?: OutputFile[];
   /** Matching files a cap left out. */
   filesDropped?: number;
+  /** Present for a session run in the persistent interpreter (`SessionRunRequest.persistent`). */
+  interpreter?: InterpreterState;
+}
+
+/** How the persistent interpreter of a session fared in one run. */
+export interface InterpreterState {
+  persistent: true;
+  /** Started for this run: no variable of an earlier run exists (the first persistent run, or after one was lost). */
+  fresh: boolean;
+  /** It died during this run (exit, signal, OOM kill, timeout): its variables are gone, the next persistent run gets a fresh one. */
+  lost?: true;
 }
 
 export interface MemoryAccountingUnavailable {

@@ -3,7 +3,7 @@
 # Debian rootfs with the language runtimes, then `docker import` it under the tag
 # the code uses.
 #
-#   docker/sandbox/build-offline.sh [TAG]      (default: paddock-sandbox:v5)
+#   docker/sandbox/build-offline.sh [TAG]      (default: paddock-sandbox:v6)
 #
 # Two stages, each skipped when already done:
 #   1. base: debootstrap + sandbox user + shrinking, kept as a tarball in
@@ -20,7 +20,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-tag=${1:-${SANDBOX_IMAGE:-paddock-sandbox:v5}}
+tag=${1:-${SANDBOX_IMAGE:-paddock-sandbox:v6}}
 suite=${DEBIAN_SUITE:-bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=python3,python3-pytest,python3-numpy,python3-matplotlib,nodejs,bash,coreutils,procps

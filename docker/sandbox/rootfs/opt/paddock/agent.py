@@ -10,14 +10,15 @@
 #
 # Host -> agent, on stdin (the attach stream), all integers big-endian:
 #   u32 N, then N header bytes:
-#     u8 version (4), u32 timeoutMs, u32 graceMs, u8 keep, u32 stdinBytes,
+#     u8 version (5), u32 timeoutMs, u32 graceMs, u8 keep, u32 stdinBytes,
 #     u16 argc, argc x (u32 len, UTF-8 arg),
 #     u32 nfiles, nfiles x (u32 len, UTF-8 relative path, u32 len, content bytes)
 #     u16 nglobs, nglobs x (u32 len, UTF-8 glob), u32 maxFiles, u32 maxFileBytes,
 #     u32 maxTotalBytes, u8 mode (0 files, 1 list, 2 exact paths)   (the run's outputs; see collect_outputs)
 #   then stdinBytes bytes: the program's stdin
 # keep: 0 single-use, 1 warm reuse (wipe between runs), 2 session (files stay;
-# a run's files overwrite those already there).
+# a run's files overwrite those already there), 3 a session run in the
+# session's persistent Python interpreter (see "the persistent interpreter").
 # (binary rather than JSON: importing `json` costs ~12 ms of CPU per container.)
 #
 # Agent -> host, on stdout (the agent is the only writer; see "trust" below):
@@ -29,7 +30,8 @@
 #   P  file       u16 len, UTF-8 path, u32 size, bytes (one output file; a large
 #                 one comes as several P frames of the same path, in order)
 #   X  exit       JSON {"exitCode", "signal", "wallNs", "cpuNs", "oomKills",
-#                       "memPeak", "memPeakRose", "backstop", "filesDropped"}
+#                       "memPeak", "memPeakRose", "backstop", "filesDropped",
+#                       and for keep 3 "kernelFresh", "kernelLost"}
 #   F  fatal      UTF-8 text          (the agent failed; the container is unusable)
 #
 # Trust: the program can't touch the agent. The container starts the agent as
@@ -62,7 +64,7 @@ import signal
 import sys
 import time
 
-VERSION = 4
+VERSION = 5
 MAX_HEADER = 64 * 1024 * 1024
 EXIT_BOOT = 125  # like `env`: the program could not be started
 CHUNK = 64 * 1024
@@ -450,38 +452,122 @@ def child(argv, files, fds, overwrite=False, ctl=None):
             os._exit(EXIT_BOOT)
 
 
-def kill_all():
-    """SIGKILL every process but ourselves and reap them all (until ECHILD)."""
+def reap_exited(kernel, root=None):
+    """Reaps every child that has exited, without waiting (orphans are ours too, as
+    PID 1); notes the kernel's wait status if it is among them. Returns root's, if reaped."""
+    found = None
+    while True:
+        try:
+            p, st = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return found
+        if p == 0:
+            return found
+        if kernel is not None and p == kernel.pid:
+            kernel.status = st
+        if p == root:
+            found = st
+
+
+def kill_all(kernel=None):
+    """SIGKILL every process but ourselves, the session's kernel included, and reap them all (until ECHILD)."""
     while True:
         try:
             os.kill(-1, signal.SIGKILL)
         except ProcessLookupError:
             pass
         try:
-            os.waitpid(-1, 0)
+            p, st = os.waitpid(-1, 0)
         except ChildProcessError:
             return
         except InterruptedError:
-            pass
+            continue
+        if kernel is not None and p == kernel.pid:
+            kernel.status = st
+
+
+def proc_state(pid, tid=None):
+    """The state letter of /proc/<pid>[/task/<tid>]/stat (b"R", b"S", b"T", b"Z", ...), None if gone."""
+    try:
+        fd = os.open("/proc/%d/stat" % pid if tid is None else "/proc/%d/task/%d/stat" % (pid, tid), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    end = data.rfind(b")")
+    return data[end + 2:end + 3] or None
+
+
+def kill_all_but_kernel(kernel):
+    """SIGKILL every process but ourselves and the (stopped) kernel, until none is left
+    but zombies of the kernel's (it reaps them itself, at its next run). False if the
+    kernel died meanwhile or the processes did not settle."""
+    me = os.getpid()
+    deadline = time.monotonic() + SWEEP_S
+    while True:
+        reap_exited(kernel)
+        if kernel.status is not None:
+            return False
+        alive = [pid for pid in (int(n) for n in os.listdir("/proc") if n.isdigit())
+                 if pid != me and pid != kernel.pid and proc_state(pid) not in (None, b"Z", b"X")]
+        if not alive:
+            return True
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.0002)
 
 
 def set_nonblock(fd):
     os.set_blocking(fd, False)
 
 
-def run(header, stdin, wake_r, pre=None):
+def run(header, stdin, wake_r, pre=None, kernel=None):
+    """Runs one frame; returns (its X report, the session's kernel after it, None if
+    there is none). A persistent run (keep 3) goes to the kernel, started first if
+    there is none; any other run leaves a kernel alone: stopped, and spared when the
+    run's processes are killed."""
     argv = header["argv"]
     if not argv:
         raise Fatal("frame has no argv")
+    persistent = header["keep"] == KEEP_PERSISTENT
     budget = (header["timeoutMs"] + header["graceMs"]) / 1000.0
     deadline = time.monotonic() + budget if budget > 0 else None
+    if kernel is not None:
+        reap_exited(kernel)  # it may have died since (OOM-killed, or killed by a run of its uid)
+        if kernel.status is not None:
+            kernel.close()
+            kernel = None
 
     oom0, peak0, cpu0 = oom_kills(), mem_peak(), children_cpu_ns()
+    kcpu0 = kernel.cpu_ns() if kernel is not None else 0
     in_r, in_w, out_r, out_w, err_r, err_w = pre.pipes if pre else (os.pipe() + os.pipe() + os.pipe())
     t0 = time.monotonic_ns()
-    pid = prestart_go(pre, header) if pre else os.fork()
-    if pid == 0:
-        child(argv, header["files"], (in_r, out_w, err_w), header["keep"] == KEEP_SESSION)
+    status = None
+    fresh = False
+    if persistent:
+        if kernel is None:
+            kernel = start_kernel()
+        pid = kernel.pid
+        fresh = kernel.runs == 0
+        if not write_files_in_child(header["files"], err_w, overwrite=True):
+            status = EXIT_BOOT << 8  # a raw wait status "exited 125": the kernel never saw the run
+        elif not kernel.go(argv[1:], (in_r, out_w, err_w)):
+            kernel.kill()  # it cannot take a run: the loop below reaps it, and the run says so
+    elif pre:
+        pid = prestart_go(pre, header)
+    else:
+        pid = os.fork()
+        if pid == 0:
+            child(argv, header["files"], (in_r, out_w, err_w), header["keep"] in (KEEP_SESSION, KEEP_PERSISTENT))
     for fd in (in_r, out_w, err_w):
         os.close(fd)
     send(b"S", '{"pid":%d}' % pid)
@@ -493,6 +579,9 @@ def run(header, stdin, wake_r, pre=None):
     for fd in names:
         poller.register(fd, select.POLLIN)
     poller.register(wake_r, select.POLLIN)
+    ctl = kernel.sock.fileno() if persistent and status is None else None
+    if ctl is not None:
+        poller.register(ctl, select.POLLIN)
     pending = memoryview(stdin)
     if pending:
         poller.register(in_w, select.POLLOUT)
@@ -500,7 +589,6 @@ def run(header, stdin, wake_r, pre=None):
         os.close(in_w)
         in_w = None
 
-    status = None
     wall_ns = 0
     backstop = False
     open_out = set(names)
@@ -541,34 +629,46 @@ def run(header, stdin, wake_r, pre=None):
                     in_w = None
             elif fd in open_out:
                 pump(fd)
-        # Reap whatever exited (orphans are ours too, as PID 1).
-        while True:
-            try:
-                p, st = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if p == 0:
-                break
-            if p == pid:
-                status = st
-                wall_ns = time.monotonic_ns() - t0
+            elif fd == ctl:
+                reported = kernel.read_result()
+                if reported is False:
+                    # Closed, broken or garbled: the kernel can't go on; the reap below says how it ended.
+                    poller.unregister(ctl)
+                    ctl = None
+                    kernel.kill()
+                elif reported is not None and status is None:
+                    status = reported << 8  # as a raw wait status
+                    wall_ns = time.monotonic_ns() - t0
+        st = reap_exited(kernel, pid)
+        if st is not None and status is None:
+            status = st
+            wall_ns = time.monotonic_ns() - t0
         if status is None and deadline is not None and time.monotonic() >= deadline:
             backstop = True
             break
 
-    # The program's root process is gone (or out of time): nothing of the run
-    # may outlive it, as with an init that ends the container.
-    kill_all()
+    # The run's root process is gone (or out of time): nothing of the run may
+    # outlive it, as with an init that ends the container. Only a live kernel
+    # stays, stopped, with its variables (not after a persistent run timed out).
+    spare = kernel is not None and kernel.status is None and not (persistent and backstop)
+    if spare and not (kernel.stop() and kill_all_but_kernel(kernel)):
+        spare = False
+    if not spare:
+        kill_all(kernel)
     if backstop:
         status = signal.SIGKILL  # a raw wait status "killed by SIGKILL"
         wall_ns = time.monotonic_ns() - t0
     if in_w is not None:
         os.close(in_w)
-    # Every writer is dead: drain what is left in the pipes, then EOF.
+    # Every writer is dead, or is the stopped kernel: what is in the pipes is all
+    # there is (a kernel may hold a copy of a write end, so no waiting for EOF then).
     for fd in list(open_out):
-        os.set_blocking(fd, True)
+        os.set_blocking(fd, not spare)
         while True:
-            data = os.read(fd, CHUNK)
+            try:
+                data = os.read(fd, CHUNK)
+            except BlockingIOError:
+                break
             if not data:
                 break
             send(names[fd], data)
@@ -581,17 +681,142 @@ def run(header, stdin, wake_r, pre=None):
     else:
         sig = None
         code = os.WEXITSTATUS(status)
+    cpu = children_cpu_ns() - cpu0
+    if kernel is not None:
+        # A kernel reaped during the run brought its whole life's CPU into RUSAGE_CHILDREN.
+        cpu += kernel.cpu_ns() - kcpu0 if kernel.status is None else -kcpu0
     oom1, peak1 = oom_kills(), mem_peak()
-    return {
+    report = {
         "exitCode": code,
         "signal": sig,
         "wallNs": wall_ns,
-        "cpuNs": children_cpu_ns() - cpu0,
+        "cpuNs": max(0, cpu),
         "oomKills": (oom1 - oom0) if oom0 is not None and oom1 is not None else None,
         "memPeak": peak1,
         "memPeakRose": peak0 is not None and peak1 is not None and peak1 > peak0,
         "backstop": backstop,
     }
+    if persistent:
+        report["kernelFresh"] = fresh
+        report["kernelLost"] = kernel.status is not None
+    if kernel is not None and kernel.status is not None:
+        kernel.close()
+        kernel = None
+    return report, kernel
+
+
+# ---- the persistent interpreter (a session's runs with keep 3) ------------------
+# One per container, started by the first persistent run: /opt/paddock/kernel.py,
+# forked and set up exactly as a program is (child(): SANDBOX_UID, no
+# capabilities, its own session and process group, the container's rlimits,
+# oom_score_adj 1000, cwd /workspace), with a control socket on fd 3. Per run,
+# the agent writes the files (a short child, as for a pre-started interpreter),
+# passes the kernel fresh stdin/stdout/stderr pipes over the socket (SCM_RIGHTS)
+# and lets it go on (SIGCONT); the kernel runs main.py in its kept namespace,
+# puts /dev/null back on fds 0-2 and reports the exit status. Then the agent
+# stops it (SIGSTOP, until every thread of it is stopped), kills every other
+# process (the run's children) and drains the pipes. Between runs the kernel is
+# stopped: none of its threads runs, forks or writes. A kernel that dies during
+# a run (exit, signal, OOM kill, or killed at the backstop) is reported lost;
+# the next persistent run starts a fresh one.
+
+KERNEL_ARGV = ["/usr/bin/python3", "/opt/paddock/kernel.py"]
+KERNEL_STOP_S = 1.0  # a kernel whose threads don't all stop by then is killed
+SWEEP_S = 2.0  # the same for processes that keep appearing while we kill them
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class Kernel:
+    def __init__(self, pid, sock):
+        self.pid, self.sock = pid, sock
+        self.status = None  # its wait status once reaped
+        self.runs = 0
+
+    def go(self, args, fds):
+        """Hands it a run (its argv after the interpreter; its stdin, stdout and
+        stderr) and lets it go on. False if it cannot take one."""
+        import socket
+        try:
+            while True:  # anything it wrote outside a run (a run's forked child may hold fd 3) is stale
+                if not self.sock.recv(4096):
+                    return False
+        except BlockingIOError:
+            pass
+        except OSError:
+            return False
+        try:
+            socket.send_fds(self.sock, [b"R" + b"\0".join(os.fsencode(a) for a in args)], list(fds))
+            os.kill(self.pid, signal.SIGCONT)
+        except OSError:
+            return False
+        self.runs += 1
+        return True
+
+    def read_result(self):
+        """The exit status it reported; None if nothing arrived; False if the socket is closed, broken or garbled."""
+        try:
+            message = self.sock.recv(64)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return False
+        if message[:1] == b"X" and 2 <= len(message) <= 4 and message[1:].isdigit():
+            return int(message[1:]) & 0xFF
+        return False
+
+    def stop(self):
+        """SIGSTOP; True once every thread of it has stopped, False if it died or does not stop."""
+        try:
+            os.kill(self.pid, signal.SIGSTOP)
+        except ProcessLookupError:
+            return False
+        deadline = time.monotonic() + KERNEL_STOP_S
+        while True:
+            try:
+                tids = [int(t) for t in os.listdir("/proc/%d/task" % self.pid)]
+            except OSError:
+                return False
+            states = [proc_state(self.pid, t) for t in tids]
+            if all(s in (b"T", b"t", None, b"Z", b"X") for s in states):
+                return proc_state(self.pid) in (b"T", b"t")
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.0002)
+
+    def kill(self):
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def cpu_ns(self):
+        """User + system CPU of the kernel and of the children it has reaped, so far."""
+        try:
+            fd = os.open("/proc/%d/stat" % self.pid, os.O_RDONLY)
+            try:
+                data = os.read(fd, 4096)
+            finally:
+                os.close(fd)
+            fields = data[data.rfind(b")") + 2:].split()
+            return int(sum(int(x) for x in fields[11:15]) * 1e9 / CLK_TCK)
+        except (OSError, ValueError):
+            return 0
+
+    def close(self):
+        self.sock.close()
+
+
+def start_kernel():
+    import socket
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    null = os.open("/dev/null", os.O_RDWR)
+    pid = os.fork()
+    if pid == 0:
+        child(KERNEL_ARGV, [], (null, null, null), ctl=theirs.fileno())
+    os.close(null)
+    theirs.close()
+    ours.setblocking(False)
+    return Kernel(pid, ours)
 
 
 # ---- a pre-started interpreter (single-use pool containers) --------------------
@@ -633,7 +858,7 @@ def take_prestart(pre, header):
     if pre is None:
         return None
     argv = header["argv"]
-    fits = len(argv) >= 2 and argv[0] == pre.interpreter and not argv[1].startswith("-")
+    fits = header["keep"] != KEEP_PERSISTENT and len(argv) >= 2 and argv[0] == pre.interpreter and not argv[1].startswith("-")
     if fits and os.waitpid(pre.pid, os.WNOHANG)[0] == 0:
         return pre
     try:
@@ -647,7 +872,7 @@ def take_prestart(pre, header):
 
 def prestart_go(pre, header):
     """Writes the files, tells the interpreter to run; its pid (the run's root process)."""
-    ok = write_files_in_child(header["files"], pre.pipes[5])
+    ok = write_files_in_child(header["files"], pre.pipes[5], overwrite=False)
     message = b"R" + b"\0".join(os.fsencode(a) for a in header["argv"][1:]) if ok else b"B"
     try:
         view = memoryview(message)
@@ -659,27 +884,41 @@ def prestart_go(pre, header):
     return pre.pid
 
 
-def write_files_in_child(files, stderr_w):
-    """write_files as SANDBOX_UID in /workspace; failures go to the program's stderr."""
+def fork_as_sandbox_user(task, fds, on_error=None, error_exit=1, in_workdir=False):
+    """Runs task() in a forked child that has fully become SANDBOX_UID (no
+    capabilities, umask 022; cwd /workspace if `in_workdir`, which a run may
+    have locked: chmod 0) and exits 0, or on an exception
+    calls on_error(e) there and exits `error_exit`. The child's fds: `fds`
+    ({number: our fd}, numbers 0-3), /dev/null on the rest of 0-2 (never the
+    container's stdout), nothing else. Returns its pid (the caller waits)."""
     pid = os.fork()
     if pid == 0:
         try:
             signal.set_wakeup_fd(-1)
             null = os.open("/dev/null", os.O_RDWR)
-            os.dup2(null, 0)
-            os.dup2(null, 1)  # never the container's stdout
-            os.dup2(stderr_w, 2)
-            os.closerange(3, 65536)
+            for target in sorted(set(fds) | {0, 1, 2}):
+                os.dup2(fds.get(target, null), target)
+            os.closerange(max(fds, default=2) + 1, 65536)
             become_sandbox_user()
             os.umask(0o022)
-            os.chdir(WORKDIR)
-            write_files(files)
+            if in_workdir:
+                os.chdir(WORKDIR)
+            task()
             os._exit(0)
         except BaseException as e:  # noqa: BLE001 - must never return into the agent
             try:
-                os.write(2, ("paddock-boot: %s\n" % e).encode("utf-8", "replace"))
+                if on_error is not None:
+                    on_error(e)
             finally:
-                os._exit(EXIT_BOOT)
+                os._exit(error_exit)
+    return pid
+
+
+def write_files_in_child(files, stderr_w, overwrite):
+    """write_files as SANDBOX_UID in /workspace; failures go to the program's stderr."""
+    def boot_failure(e):
+        os.write(2, ("paddock-boot: %s\n" % e).encode("utf-8", "replace"))
+    pid = fork_as_sandbox_user(lambda: write_files(files, overwrite), {2: stderr_w}, boot_failure, EXIT_BOOT, in_workdir=True)
     return os.waitpid(pid, 0)[1] == 0
 
 
@@ -758,23 +997,7 @@ def wipe(fresh_state):
     if process_state() != fresh_state:
         raise Fatal("the agent's process state changed during the run")
     r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            signal.set_wakeup_fd(-1)
-            null = os.open("/dev/null", os.O_RDWR)
-            os.dup2(null, 0)
-            os.dup2(null, 1)  # never the container's stdout
-            os.dup2(w, 3)
-            os.closerange(4, 65536)
-            become_sandbox_user()
-            wipe_as_sandbox_user()
-            os._exit(0)
-        except BaseException as e:  # noqa: BLE001 - must never return into the agent
-            try:
-                os.write(3, str(e).encode("utf-8", "replace")[:4096])
-            finally:
-                os._exit(1)
+    pid = fork_as_sandbox_user(wipe_as_sandbox_user, {3: w}, lambda e: os.write(3, str(e).encode("utf-8", "replace")[:4096]))
     os.close(w)
     try:
         why = b""
@@ -793,6 +1016,7 @@ def wipe(fresh_state):
 # ---- sessions and output files -------------------------------------------------
 
 KEEP_SESSION = 2  # keep the container and its files: no wipe between runs
+KEEP_PERSISTENT = 3  # a session run in the session's persistent interpreter (Kernel)
 OUT_GLOBS, OUT_LIST, OUT_EXACT = 0, 1, 2  # match globs and send contents / sizes only / exact paths
 FILE_CHUNK = 512 * 1024  # P frames stay well below the host's 1 MiB frame limit
 
@@ -917,20 +1141,7 @@ def send_outputs(outputs):
     if not outputs["globs"]:
         return 0
     r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            signal.set_wakeup_fd(-1)
-            null = os.open("/dev/null", os.O_RDWR)
-            os.dup2(null, 0)
-            os.dup2(null, 1)  # never the container's stdout
-            os.dup2(w, 3)
-            os.closerange(4, 65536)
-            become_sandbox_user()
-            collect_outputs(outputs, 3)
-            os._exit(0)
-        except BaseException:  # noqa: BLE001 - must never return into the agent
-            os._exit(1)
+    pid = fork_as_sandbox_user(lambda: collect_outputs(outputs, 3), {3: w})
     os.close(w)
     try:
         while True:
@@ -972,6 +1183,7 @@ def main():
     os.chdir("/")
     fresh_state = process_state()
     pre = prestart(opts["--prestart"]) if "--prestart" in opts else None
+    kernel = None
 
     send(b"R", '{"v":%d,"pid":%d}' % (VERSION, os.getpid()))
     while True:
@@ -980,13 +1192,18 @@ def main():
         if frame is None or frame == "idle":
             return  # the host went away, or never came back
         header, stdin = frame
-        status = run(header, stdin, wake_r, take_prestart(pre, header))
+        session = header["keep"] in (KEEP_SESSION, KEEP_PERSISTENT)
+        if kernel is not None and not session:
+            kill_all(kernel)  # only a session keeps one (the worker never mixes the two)
+            kernel.close()
+            kernel = None
+        status, kernel = run(header, stdin, wake_r, take_prestart(pre, header), kernel)
         pre = None
         status["filesDropped"] = send_outputs(header["outputs"])
         send(b"X", js_object(status))
         if not header["keep"]:
             return
-        if header["keep"] == KEEP_SESSION:
+        if session:
             check_state(fresh_state)
         else:
             wipe(fresh_state)
