@@ -112,6 +112,23 @@ describe('a session over HTTP', () => {
     expect(ended.body).toMatchObject({ status: 'ended', endReason: 'closed', runs: 2 });
   });
 
+  it('persistent mode (python): the second run sees the first one\'s variable; a crash says so and the session carries on', async () => {
+    const id = await open();
+    const first = await run(id, { code: 'counter = 41\nopen("kept.txt", "w").write("file")', persistent: true });
+    expect([first.status, first.result.interpreter]).toEqual(['succeeded', { persistent: true, fresh: true }]);
+    const second = await run(id, { code: 'counter += 1\nprint(counter, open("kept.txt").read())', persistent: true });
+    expect([second.result.stdout, second.result.interpreter]).toEqual(['42 file\n', { persistent: true, fresh: false }]);
+    // A plain run in the same session sees the files, not the variables.
+    const plain = await run(id, { code: 'print("counter" in globals(), open("kept.txt").read())' });
+    expect([plain.result.stdout, plain.result.interpreter]).toEqual(['False file\n', undefined]);
+    const crash = await run(id, { code: 'import os\nos._exit(7)', persistent: true });
+    expect(crash.result).toMatchObject({ exitCode: 7, interpreter: { persistent: true, fresh: false, lost: true } });
+    const after = await run(id, { code: 'print("counter" in globals())', persistent: true });
+    expect([after.status, after.result.stdout, after.result.interpreter]).toEqual(['succeeded', 'False\n', { persistent: true, fresh: true }]);
+    expect((await t.call('GET', `/v1/sessions/${id}`)).body.status).toBe('open');
+    await close(id);
+  });
+
   it('uploads a file, runs code that reads it and writes an output, downloads the output; lists and deletes', async () => {
     const id = await open();
     const up = await put(id, 'in/data.csv', Buffer.from('a,b\n1,2\n3,4\n'));
