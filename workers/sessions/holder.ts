@@ -28,6 +28,8 @@ interface Held {
   /** Runs and file operations in flight: the idle TTL counts from the last one's end. */
   busy: number;
   idleTimer?: NodeJS.Timeout;
+  /** Set once it has ended: no idle timer is armed again (a run may still be unwinding). */
+  over: boolean;
   end(reason: SessionEndReason, message?: string): void;
 }
 
@@ -68,7 +70,7 @@ export class SessionHolder implements SessionRuns {
     }
     let settle!: (end: { reason: SessionEndReason; message?: string }) => void;
     const ended = new Promise<{ reason: SessionEndReason; message?: string }>((resolve) => (settle = resolve));
-    const h: Held = { doc, session, emitter, runs: 0, busy: 0, end: (reason, message) => settle({ reason, message }) };
+    const h: Held = { doc, session, emitter, runs: 0, busy: 0, over: false, end: (reason, message) => settle({ reason, message }) };
     this.held.set(doc._id, h);
     emitter.emit({ type: 'session', data: { event: 'opened', containerId: session.containerId } });
     const lifetime = setTimeout(() => h.end('max_lifetime'), doc.maxLifetimeMs);
@@ -80,6 +82,7 @@ export class SessionHolder implements SessionRuns {
       const end = await ended;
       return await this.finish(h, end.reason, end.message);
     } finally {
+      h.over = true;
       clearTimeout(lifetime);
       clearTimeout(h.idleTimer);
       signal.removeEventListener('abort', onAbort);
@@ -167,7 +170,7 @@ export class SessionHolder implements SessionRuns {
 
   private armIdle(h: Held): void {
     clearTimeout(h.idleTimer);
-    if (h.busy === 0) h.idleTimer = setTimeout(() => h.end('idle_timeout'), h.doc.idleTtlMs);
+    if (h.busy === 0 && !h.over) h.idleTimer = setTimeout(() => h.end('idle_timeout'), h.doc.idleTtlMs);
   }
 
   private async finish(h: Held, reason: SessionEndReason, message?: string): Promise<Finale> {
