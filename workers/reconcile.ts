@@ -30,6 +30,8 @@ export type Reconciled = 'requeued' | 'closed' | 'ok';
  * - an interrupted finish (finale recorded in Redis, document not terminal) is completed;
  * - a job BullMQ failed for good (stalled past its limit: its workers kept dying)
  *   ends the document in `error`, code `worker_lost`;
+ * - a session run (it never had a queue entry) is judged by its session: it
+ *   ends `session_ended` once the session ended or its holder is gone;
  * - a missing job (the API node died between insert and enqueue, or Redis lost
  *   it) is enqueued again — unless the document was claimed so often that
  *   another attempt is pointless.
