@@ -158,6 +158,13 @@ describe('a session over HTTP', () => {
         expect([method, path, await raw(method, `/v1/sessions/${id}/files/${path}`)]).toEqual([method, path, { status: 400, code: 'validation_error' }]);
       }
     }
+    // A path a directory holds, or one below a file: the write is refused, the session carries on.
+    await put(id, 'dir/file.txt', Buffer.from('x'));
+    for (const path of ['dir', 'dir/file.txt/below']) {
+      const res = await put(id, path, Buffer.from('y'));
+      expect([path, res.status, res.body.error.code]).toEqual([path, 409, 'conflict']);
+    }
+    expect((await download(id, 'dir/file.txt')).bytes.toString()).toBe('x');
     const big = await put(id, 'big.bin', Buffer.alloc(64 * 1024 + 1));
     expect([big.status, big.body.error.code]).toEqual([413, 'payload_too_large']);
     // A symlink a program made is not followed on download.

@@ -1,5 +1,5 @@
 import type { JobEmitter } from '../../core/emitter';
-import { PaddockError, ValidationError } from '../../core/errors';
+import { ConflictError, PaddockError, SandboxInfraError, ValidationError } from '../../core/errors';
 import type { Finale } from '../../core/events';
 import { JobError } from '../../core/jobs/errors';
 import { endSessionRuns, type SessionRunsDeps } from '../../core/jobs/session-runs';
@@ -137,7 +137,11 @@ export class SessionHolder implements SessionRuns {
       case 'put': {
         const content = Buffer.from(req.base64, 'base64');
         if (content.length > this.deps.fileMaxBytes) throw new ValidationError(`a file may have at most ${this.deps.fileMaxBytes} bytes`);
-        await h.session.putFiles([{ path: req.path, content }]);
+        await h.session.putFiles([{ path: req.path, content }]).catch((err: unknown) => {
+          // The agent refused the write (a directory is in the way, /workspace is full): the request's doing.
+          if (err instanceof SessionEndedError || !(err instanceof SandboxInfraError) || !h.session.isOpen) throw err;
+          throw new ConflictError(`could not write ${req.path}: ${err.message}`);
+        });
         h.emitter.emit({ type: 'session', data: { event: 'file_written', path: req.path, size: content.length } });
         return { ok: true, value: { path: req.path, size: content.length } };
       }
