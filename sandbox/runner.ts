@@ -201,7 +201,10 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       });
     } catch (err) {
       if (!id) throw err;
-      const state = await docker.container(id).inspect().catch(() => null);
+      // As for a run (below): the agent's stream can end before dockerd records the exit and OOMKilled.
+      const handle = docker.container(id);
+      await handle.wait(AbortSignal.timeout(EXIT_STATE_WAIT_MS)).catch(() => {});
+      const state = await handle.inspect().catch(() => null);
       void janitor.dispose(id);
       throw state?.oomKilled ? new TooSmall(`${limits.memoryMb} MiB is too little memory for the sandbox agent`) : err;
     }
