@@ -8,6 +8,7 @@ import type { SessionRpcClient } from '../core/session-rpc';
 import type { Store } from '../core/store';
 import type { Principal, TokenVerifier } from './auth';
 import type { Metrics } from './metrics';
+import type { TailConnections } from './tail-connections';
 
 /** Everything handlers may use, built once by the API's composition root. */
 export interface ApiDeps {
@@ -21,6 +22,8 @@ export interface ApiDeps {
   verifier: TokenVerifier;
   metrics: Metrics;
   cancelChannel: string;
+  /** Connections for event-stream tails, kept between streams. */
+  tails: TailConnections;
   /** Requests to the workers holding sessions. */
   sessions: SessionRpcClient;
   /** Readiness probe of the Docker engine, when this process also runs a worker. */

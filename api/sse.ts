@@ -33,6 +33,8 @@ export async function streamEvents(ctx: RequestContext, req: Request, res: Respo
 
   let closed = false;
   let tailConn: Redis | undefined;
+  /** An XREAD BLOCK is pending on tailConn. */
+  let reading = false;
   const dropTail = () => {
     // Once only: ioredis arms a timer on every disconnect() that only the first one clears.
     tailConn?.disconnect();
@@ -40,7 +42,7 @@ export async function streamEvents(ctx: RequestContext, req: Request, res: Respo
   };
   req.on('close', () => {
     closed = true;
-    dropTail(); // also breaks a blocking XREAD
+    if (reading) dropTail(); // breaks the blocking XREAD
   });
   const send = (e: JobEvent) => {
     res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
@@ -57,8 +59,14 @@ export async function streamEvents(ctx: RequestContext, req: Request, res: Respo
         if (page.length === 0 || page.some(send)) break;
         continue;
       }
-      tailConn ??= ctx.deps.redis.duplicate();
-      const batch = await events.tail(tailConn, source.id, last, config.SSE_HEARTBEAT_MS);
+      tailConn ??= ctx.deps.tails.take();
+      reading = true;
+      let batch: JobEvent[];
+      try {
+        batch = await events.tail(tailConn, source.id, last, config.SSE_HEARTBEAT_MS);
+      } finally {
+        reading = false;
+      }
       if (closed) break;
       if (batch.some(send)) break;
       if (batch.length === 0) {
@@ -70,7 +78,8 @@ export async function streamEvents(ctx: RequestContext, req: Request, res: Respo
   } catch (err) {
     if (!closed) ctx.deps.log.warn({ err, id: source.id }, 'event stream failed');
   } finally {
-    dropTail();
+    if (tailConn) ctx.deps.tails.give(tailConn);
+    tailConn = undefined;
     res.end();
   }
 }

@@ -26,7 +26,18 @@ const appendScript = new LuaScript(APPEND);
 
 type StreamEntry = [id: string, fields: string[]];
 
+/** Runs whose copy position one process remembers; beyond it the oldest is forgotten (it then asks MongoDB). */
+const MAX_REMEMBERED = 10_000;
+
 export class EventLog {
+  /**
+   * Per run, the last seq this process copied to MongoDB, where it knows it: a
+   * sync then starts there instead of asking MongoDB for the highest stored seq
+   * (one query less per sync). A stale position only re-copies events, which
+   * the store ignores as duplicates.
+   */
+  private readonly copied = new Map<string, number>();
+
   constructor(
     private readonly redis: Redis,
     private readonly store: EventStore,
@@ -70,17 +81,37 @@ export class EventLog {
     return raw ? (JSON.parse(raw) as Finale) : null;
   }
 
-  /** Copies every live event MongoDB does not have yet into MongoDB. Idempotent. */
-  async sync(runId: string): Promise<number> {
-    let after = await this.store.maxSeq(runId);
+  /**
+   * MongoDB holds none of the run's events yet (its first attempt has just
+   * begun here: nothing before it copies), so syncs start from seq 0.
+   */
+  noneCopiedYet(runId: string): void {
+    this.remember(runId, 0);
+  }
+
+  /**
+   * Copies every live event MongoDB does not have yet into MongoDB. Idempotent.
+   * `last`: the run has ended (no event can follow), so its position is forgotten.
+   */
+  async sync(runId: string, opts: { last?: boolean } = {}): Promise<number> {
+    let after = this.copied.get(runId) ?? (await this.store.maxSeq(runId));
     let copied = 0;
     for (;;) {
       const batch = await this.read(runId, after, 500);
-      if (batch.length === 0) return copied;
+      if (batch.length === 0) break;
       await this.store.insert(runId, batch);
       copied += batch.length;
       after = batch[batch.length - 1]!.seq;
     }
+    if (opts.last) this.copied.delete(runId);
+    else this.remember(runId, after);
+    return copied;
+  }
+
+  private remember(runId: string, seq: number): void {
+    this.copied.delete(runId);
+    this.copied.set(runId, seq);
+    if (this.copied.size > MAX_REMEMBERED) this.copied.delete(this.copied.keys().next().value!);
   }
 
   /** Live events with seq > after (XRANGE, non-blocking). */

@@ -24,6 +24,7 @@
  *   npm run bench -- --quick      (50 runs, 8 s throughput phases, a batch of 150)
  */
 import { execFileSync } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,9 +36,9 @@ import { startMongoStandin } from '../mongo-standin';
 import { LABEL_SCOPE } from '../sandbox/spec';
 import { generateBatch } from './bench/batch';
 import { batchWall, latency, summarise, throughput, type Budget, type Latency } from './bench/measure';
-import { cpuPer, sampleCpu, type CpuSample } from './bench/cpu';
+import { cpuPer, describeParts, partsPer, sampleCpu, sampleParts, type CpuSample } from './bench/cpu';
 import { bareLifecycle, docker, naiveRun, registeredRuntimes, type NaiveTarget } from './bench/naive';
-import { paddockRun, stagesOf, startPaddock, type PaddockProcess, type RunSpec, type Stages } from './bench/paddock';
+import { paddockRun, stagesOf, startPaddock, type JobHashes, type PaddockProcess, type RunSpec, type Stages } from './bench/paddock';
 import { ms, perS, sec, table, times, type Row } from './bench/report';
 import { sessionRows } from './bench/sessions';
 
@@ -143,6 +144,23 @@ interface Deployment {
   paddock: PaddockProcess;
   token: string;
   naive: NaiveTarget;
+  /** Its BullMQ jobs, for the stage breakdown. */
+  jobs: JobHashes;
+}
+
+/**
+ * Runs/s of Paddock with `budget.concurrency` clients, and a row saying where
+ * the machine's CPU went per run, by part (scripts/bench/cpu.ts).
+ */
+async function paddockThroughput(d: Deployment, spec: RunSpec, what: string): Promise<{ perSecond: number; cpuRow: Row }> {
+  const before = sampleParts(d.paddock.pid);
+  const t = await throughput(budget, () => paddockRun(d.paddock.url, d.token, spec));
+  const per = partsPer(before, sampleParts(d.paddock.pid), t.n + budget.concurrency);
+  const total = Object.values(per).reduce((a, b) => a + b, 0);
+  return {
+    perSecond: t.perSecond,
+    cpuRow: { workload: `${d.label}${what}: machine CPU per run, ${ms(total)}, by part (ms)`, paddock: describeParts(per), naive: '', ratio: '', target: '' },
+  };
 }
 
 const pick = (s: RunSpec & { naiveCmd?: string[] }): RunSpec => ({ language: s.language, code: s.code, stdout: s.stdout, reuse: s.reuse });
@@ -152,7 +170,7 @@ async function pacedRows(d: Deployment, language: 'python' | 'javascript', stage
   say(`${d.name}: ${language}, a run every ${PACE_MS} ms: Paddock…`);
   const a = await latency(budget, () => paddockRun(d.paddock.url, d.token, pick(p)), PACE_MS, async (r) => {
     posts?.push(r.postMs);
-    if (stages) stages.push(await stagesOf(d.paddock.url, d.token, r.id));
+    if (stages) stages.push(await stagesOf(d.paddock.url, d.token, r.id, d.jobs));
   });
   say(`${d.name}: ${language}, a run every ${PACE_MS} ms: naive…`);
   const b = await latency(budget, () => naiveRun(d.naive, p.naiveCmd, p.stdout), PACE_MS);
@@ -167,7 +185,7 @@ async function pacedRows(d: Deployment, language: 'python' | 'javascript', stage
 async function freshThroughputRows(d: Deployment, ceilingPerS: number): Promise<Row[]> {
   const p = TRIVIAL.python;
   say(`${d.name}: python, ${budget.concurrency} clients, fresh: Paddock…`);
-  const a = await throughput(budget, () => paddockRun(d.paddock.url, d.token, pick(p)));
+  const a = await paddockThroughput(d, pick(p), 'fresh containers');
   say(`${d.name}: python, ${budget.concurrency} clients, fresh: naive…`);
   const b = await throughput(budget, () => naiveRun(d.naive, p.naiveCmd, p.stdout));
   const what = `${d.label}python, ${budget.concurrency} clients, fresh container per run: throughput`;
@@ -181,6 +199,7 @@ async function freshThroughputRows(d: Deployment, ceilingPerS: number): Promise<
       target: '≥ 85% of the ceiling',
       met: a.perSecond >= 0.85 * ceilingPerS,
     },
+    a.cpuRow,
   ];
 }
 
@@ -205,10 +224,11 @@ async function reuseRows(d: Deployment): Promise<Row[]> {
   say(`${d.name}: python, opt-in warm reuse, back-to-back…`);
   const l = await latency(budget, () => paddockRun(d.paddock.url, d.token, p), 0);
   say(`${d.name}: python, opt-in warm reuse, ${budget.concurrency} clients…`);
-  const t = await throughput(budget, () => paddockRun(d.paddock.url, d.token, p));
+  const t = await paddockThroughput(d, p, 'warm reuse');
   return [
     { workload: `${d.label}python, opt-in warm reuse, one client back-to-back, p50 / p99`, paddock: `${ms(l.p50)} / ${ms(l.p99)}`, naive: '—', ratio: '', target: '' },
     { workload: `${d.label}python, opt-in warm reuse, ${budget.concurrency} clients: throughput`, paddock: perS(t.perSecond), naive: '—', ratio: '', target: '≥ 60 runs/s', met: t.perSecond >= 60 },
+    t.cpuRow,
   ];
 }
 
@@ -224,6 +244,9 @@ function stageRows(label: string, posts: number[], stages: Stages[]): Row[] {
   return [
     row('POST answered (client: sent → 202 read)', summarise(posts)),
     row('queue claim (`queued` → `running` event)', summarise(stages.map((s) => s.claimMs)), 2),
+    row('… `queued` event → BullMQ job created (fair-share place)', summarise(stages.map((s) => s.toQueueMs))),
+    row('… job created → moved to active (add, worker wake-up, moveToActive)', summarise(stages.map((s) => s.pickupMs))),
+    row('… moved to active → `running` event (MongoDB claim)', summarise(stages.map((s) => s.claimDocMs))),
     row("the program (agent's fork → reap)", summarise(stages.map((s) => s.programMs))),
     row('program exit → `end` (last `stdout` → `end` event)', summarise(stages.map((s) => s.exitToEndMs)), 10),
   ];
@@ -231,13 +254,13 @@ function stageRows(label: string, posts: number[], stages: Stages[]): Row[] {
 
 // ---- deployments ---------------------------------------------------------------------------
 
-async function deploy(label: string, runtime: string | undefined, env: Record<string, string>): Promise<Deployment> {
+async function deploy(label: string, runtime: string | undefined, env: Record<string, string>, redis: Redis): Promise<Deployment> {
   const name = `${SCOPE}${runtime ? `-${runtime}` : ''}`;
   const paddock = await startPaddock(ROOT, name, { ...env, QUEUE_PREFIX: name, ...(runtime ? { SANDBOX_RUNTIME: runtime } : {}) }, () => interrupted);
   cleanups.push(() => paddock.stop(failed));
   say(`Paddock${runtime ? ` (${runtime})` : ''} up at ${paddock.url} (log: ${paddock.logFile})`);
   const token = await signToken({ secret: SECRET }, { sub: 'bench', role: 'user' });
-  return { label, name: runtime ?? 'runc', paddock, token, naive: { image: IMAGE, scope: `${name}-naive`, runtime } };
+  return { label, name: runtime ?? 'runc', paddock, token, naive: { image: IMAGE, scope: `${name}-naive`, runtime }, jobs: { redis, prefix: name } };
 }
 
 function machine(): string {
@@ -264,6 +287,8 @@ async function main(): Promise<void> {
   const mongo = await startMongoStandin();
   cleanups.push(() => mongo.close());
   const base = { REDIS_URL: redis.url, MONGO_URL: mongo.url, JWT_SECRET: SECRET, ...OVERRIDES };
+  const jobsRedis = new Redis(redis.url, { lazyConnect: true });
+  cleanups.push(async () => void jobsRedis.disconnect());
   // Last resort: anything of ours still on the engine (naive containers interrupted mid-run).
   cleanups.unshift(async () => {
     const left = await docker.listContainers([LABEL_SCOPE]);
@@ -272,7 +297,7 @@ async function main(): Promise<void> {
   });
 
   const rows: Row[] = [];
-  const d = await deploy('', undefined, base);
+  const d = await deploy('', undefined, base, jobsRedis);
   const { perSecond: runcCeiling, cpu: runcCpu } = await ceiling(d.naive);
   rows.push({ workload: 'container-lifecycle ceiling (`/bin/true`, create/start/wait/remove, nothing else)', paddock: '', naive: perS(runcCeiling, 'lifecycles/s'), ratio: '', target: '' });
   rows.push(cpuRow('', runcCpu));
@@ -289,7 +314,7 @@ async function main(): Promise<void> {
   const wanted = args.runtimes === undefined ? undefined : args.runtimes.split(',').filter(Boolean);
   const others = registeredRuntimes().filter((r) => r !== 'runc' && !r.startsWith('io.containerd.') && (wanted?.includes(r) ?? true));
   for (const runtime of others) {
-    const o = await deploy(`**${runtime}:** `, runtime, base);
+    const o = await deploy(`**${runtime}:** `, runtime, base, jobsRedis);
     const { perSecond: c, cpu } = await ceiling(o.naive);
     rows.push({ workload: `${o.label}container-lifecycle ceiling`, paddock: '', naive: perS(c, 'lifecycles/s'), ratio: `${times(c / runcCeiling)} runc's`, target: '' });
     rows.push(cpuRow(o.label, cpu));

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { ApiHandle } from '../api';
+import { TailConnections } from '../api/tail-connections';
 import { startApi } from '../api';
 import { TokenVerifier } from '../api/auth';
 import { createMetrics } from '../api/metrics';
@@ -125,8 +126,11 @@ export async function startSystem(config: Config, log: Logger): Promise<System> 
     if (config.PADDOCK_ROLE !== 'worker') {
       const sessions = await SessionRpcClient.open(redis, duplicateRedis(redis, {}), config.QUEUE_PREFIX);
       closer.add('session requests', () => sessions.close());
+      const tails = new TailConnections(redis);
+      closer.add('event-stream connections', async () => tails.close());
       system.api = await startApi({
         sessions,
+        tails,
         config,
         log: log.child({ component: 'api' }),
         redis,

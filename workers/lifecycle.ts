@@ -72,21 +72,29 @@ export class ShutdownAbort extends Error {
 export async function processJob<D extends JobDoc>(handler: JobHandler<D>, id: string, ctx: JobContext, deps: LifecycleDeps): Promise<Finale | null> {
   const docs = handler.kind.docs(deps.store);
   const kind = handler.kind as unknown as JobKind;
-  const interrupted = await deps.events.finale(id);
+  // Both in one round trip. When a finale is recorded (an earlier attempt died
+  // while finishing), the claim only counted one attempt more before the finish
+  // is completed.
+  const [interrupted, claimed] = await Promise.all([deps.events.finale(id), docs.claim(id)]);
   if (interrupted) {
-    const current = await docs.get(id);
+    const current = claimed ?? (await docs.get(id));
     return finalizeJob(deps.events, docs, id, interrupted, webhookOnEnd(deps.queues, kind, current), deps.metrics?.ended(kind, current));
   }
-  const doc = await docs.claim(id);
+  const doc = claimed;
   if (!doc) return null; // gone, or already terminal
   deps.metrics?.claimed(kind, doc);
   const end = (finale: Finale) => finalizeJob(deps.events, docs, id, finale, webhookOnEnd(deps.queues, kind, doc), deps.metrics?.ended(kind, doc));
   // No longer queued: its owner's later jobs move up (fair shares, core/jobs/priority.ts).
-  await deps.queues.fair.leave(QUEUES[handler.kind.name], handler.kind.jobData(doc).owner, id);
-  if (doc.cancelRequested || ctx.signal.reason === 'cancelled') return end({ status: 'cancelled' });
-
+  const leaving = deps.queues.fair.leave(QUEUES[handler.kind.name], handler.kind.jobData(doc).owner, id);
+  if (doc.cancelRequested || ctx.signal.reason === 'cancelled') {
+    await leaving;
+    return end({ status: 'cancelled' });
+  }
+  // Nothing copies a job's events before its first attempt.
+  if (doc.attempts === 1) deps.events.noneCopiedYet(id);
   const emitter = new JobEmitter(deps.events, id, ctx.log);
   emitter.emit({ type: 'status', data: { status: 'running', attempt: doc.attempts } });
+  await leaving;
   try {
     const finale = await handler.execute(doc, ctx, emitter);
     // Redis only: finalizeJob copies every event to MongoDB right after the `end`.

@@ -23,9 +23,10 @@ export async function finalizeJob(
   onEnd?: EndHook,
   observe?: TerminalObserver,
 ): Promise<Finale> {
-  await events.finish(id, finale);
-  const winner = (await events.finale(id)) ?? finale;
-  await events.sync(id);
+  const won = await events.finish(id, finale);
+  // Another process ended it first (a cancel racing the worker): its finale stands.
+  const winner = won ? finale : ((await events.finale(id)) ?? finale);
+  await events.sync(id, { last: true });
   if (onEnd) await onEnd(winner);
   const wrote = await docs.finish(id, winner.status, { result: winner.result, error: winner.error });
   if (wrote) observe?.(winner);

@@ -54,3 +54,69 @@ export function cpuPer(before: CpuSample, after: CpuSample, units: number): CpuS
     machine: (after.machine - before.machine) / units,
   };
 }
+
+/**
+ * CPU by part of the deployment, ms, from every live process: Paddock's own
+ * process, Redis, this process (the bench's HTTP clients and the MongoDB
+ * stand-in it serves), the container engine (dockerd, containerd, shims),
+ * processes inside containers, and the rest of the machine (the kernel, and
+ * processes that exited between the samples: the OCI runtime, short programs).
+ */
+export const PARTS = ['paddock', 'redis', 'bench', 'engine', 'sandboxes', 'rest'] as const;
+export type Part = (typeof PARTS)[number];
+export type PartSample = Record<Part, number>;
+
+const PART_LABEL: Record<Part, string> = {
+  paddock: 'Paddock',
+  redis: 'Redis',
+  bench: 'bench clients + MongoDB stand-in',
+  engine: 'dockerd + containerd + shims',
+  sandboxes: 'inside containers',
+  rest: 'rest (kernel, exited processes)',
+};
+
+export function sampleParts(paddockPid: number): PartSample {
+  const parts: PartSample = { paddock: 0, redis: 0, bench: 0, engine: 0, sandboxes: 0, rest: 0 };
+  let attributed = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const part = partOf(pid, paddockPid);
+    if (!part) continue;
+    const cpu = processCpuMs(pid);
+    parts[part] += cpu;
+    attributed += cpu;
+  }
+  parts.rest = machineBusyMs() - attributed;
+  return parts;
+}
+
+function partOf(pid: number, paddockPid: number): Part | null {
+  if (pid === paddockPid) return 'paddock';
+  if (pid === process.pid) return 'bench';
+  let comm: string;
+  let cgroup: string;
+  try {
+    comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    cgroup = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return null; // exited while we looked: its CPU lands in `rest`
+  }
+  if (comm === 'redis-server') return 'redis';
+  if (comm === 'dockerd' || comm === 'containerd' || comm.startsWith('containerd-shim')) return 'engine';
+  // Container processes sit in the container's cgroup (…/docker/<id> or docker-<id>.scope).
+  if (/docker[-/][0-9a-f]{12,}/.test(cgroup)) return 'sandboxes';
+  return null;
+}
+
+export function partsPer(before: PartSample, after: PartSample, units: number): PartSample {
+  return Object.fromEntries(PARTS.map((p) => [p, (after[p] - before[p]) / units])) as PartSample;
+}
+
+/** "Paddock 17.6 · Redis 3.0 · …" (ms per unit), largest first. */
+export function describeParts(per: PartSample): string {
+  return [...PARTS]
+    .sort((a, b) => per[b] - per[a])
+    .map((p) => `${PART_LABEL[p]} ${per[p].toFixed(1)}`)
+    .join(' · ');
+}

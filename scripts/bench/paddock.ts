@@ -7,10 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 import { freePort } from '../../core/local-redis';
+import { QUEUES } from '../../core/queues';
 
 export interface PaddockProcess {
   url: string;
+  /** The Paddock process, for its CPU time (scripts/bench/cpu.ts). */
+  pid: number;
   logFile: string;
   /** Stops the process; keeps its log only when `keepLog`. */
   stop(keepLog: boolean): Promise<void>;
@@ -48,7 +52,7 @@ export async function startPaddock(root: string, name: string, env: Record<strin
       if (interrupted()) throw new Error('interrupted');
       if (child.exitCode !== null) throw new Error(`Paddock exited during start-up; see ${logFile}`);
       const ok = await fetch(`${url}/ready`).then((r) => r.ok, () => false);
-      if (ok) return { url, logFile, stop };
+      if (ok) return { url, pid: child.pid!, logFile, stop };
       if (Date.now() > deadline) throw new Error(`Paddock not ready after 60 s; see ${logFile}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -117,6 +121,12 @@ export async function paddockRun(url: string, token: string, run: RunSpec): Prom
 export interface Stages {
   /** `queued` event → `running` event (the worker claimed the job), ms. */
   claimMs: number;
+  /** Its parts: `queued` event → BullMQ job created (the owner's fair-share place), ms. */
+  toQueueMs: number;
+  /** BullMQ job created → a worker moved it to active (the add, the worker's wake-up, moveToActive), ms. */
+  pickupMs: number;
+  /** Moved to active → `running` event (the document claimed in MongoDB), ms. */
+  claimDocMs: number;
   /** Last `stdout` event (the program's last act is its print) → `end` event, ms. */
   exitToEndMs: number;
   /** The sandbox's own wall time for the program (agent fork → reap), ms. */
@@ -129,8 +139,17 @@ interface LoggedEvent {
   ts: number;
 }
 
-/** Stage times of a finished run, from its stored events' server timestamps (read after the run, untimed). */
-export async function stagesOf(url: string, token: string, id: string): Promise<Stages> {
+/** Where BullMQ keeps a run's job (`<prefix>:<queue>:<id>`: fields `timestamp`, `processedOn`). */
+export interface JobHashes {
+  redis: Redis;
+  prefix: string;
+}
+
+/**
+ * Stage times of a finished run, from its stored events' server timestamps and
+ * its BullMQ job's (read after the run, untimed). All are Date.now() of one machine.
+ */
+export async function stagesOf(url: string, token: string, id: string, jobs: JobHashes): Promise<Stages> {
   const res = await fetch(`${url}/v1/runs/${id}/logs?limit=100`, { headers: { authorization: `Bearer ${token}` } });
   const { items } = (await res.json()) as { items: LoggedEvent[] };
   const at = (pick: (e: LoggedEvent) => boolean, last = false) => {
@@ -143,5 +162,14 @@ export async function stagesOf(url: string, token: string, id: string): Promise<
   const stdout = at((e) => e.type === 'stdout', true);
   const end = at((e) => e.type === 'end');
   const result = at((e) => e.type === 'result');
-  return { claimMs: running.ts - queued.ts, exitToEndMs: end.ts - stdout.ts, programMs: result.data.wallMs ?? NaN };
+  const [created, active] = (await jobs.redis.hmget(`${jobs.prefix}:${QUEUES.run}:${id}`, 'timestamp', 'processedOn')).map(Number);
+  if (!created || !active) throw new Error(`run ${id}: its BullMQ job has no timestamp/processedOn`);
+  return {
+    claimMs: running.ts - queued.ts,
+    toQueueMs: created - queued.ts,
+    pickupMs: active - created,
+    claimDocMs: running.ts - active,
+    exitToEndMs: end.ts - stdout.ts,
+    programMs: result.data.wallMs ?? NaN,
+  };
 }
