@@ -1,0 +1,87 @@
+import { request } from 'node:http';
+import { startMongoCommandLog, type MongoCommandLog } from '../helpers/mongo-commands';
+import { startTestSystem, type TestSystem } from '../helpers/system';
+
+/**
+ * The session routes' intake, on an API without a worker (no Docker needed): sessions
+ * stay `starting`, which is all these requests need. What is checked is what a request
+ * makes the server do before it answers: read an upload's body, read MongoDB.
+ */
+const FILE_CAP = 64 * 1024;
+const OPEN_WAIT_MS = 3000;
+let t: TestSystem;
+let mongo: MongoCommandLog;
+
+beforeAll(async () => {
+  mongo = await startMongoCommandLog();
+  t = await startTestSystem({
+    PADDOCK_ROLE: 'api',
+    MONGO_URL: mongo.url,
+    SESSION_OPEN_WAIT_MS: String(OPEN_WAIT_MS),
+    SESSION_FILE_MAX_BYTES: String(FILE_CAP),
+  });
+});
+afterAll(async () => {
+  await t?.close();
+  await mongo?.close();
+});
+
+/** POST /v1/sessions: with no worker it answers 202 `starting` once SESSION_OPEN_WAIT_MS ran out. */
+async function starting(as: string): Promise<string> {
+  const res = await t.call('POST', '/v1/sessions', { body: { language: 'bash' }, as });
+  expect([res.status, res.body.status]).toEqual([202, 'starting']);
+  return res.body.id as string;
+}
+
+/**
+ * A PUT that sends its headers (declaring `contentLength` bytes) and never its body.
+ * Its answer can only come from a server that did not wait for the body.
+ */
+function headersOnlyPut(path: string, contentLength: number, token?: string): Promise<{ status: number; code?: string; connection?: string }> {
+  const { port } = new URL(t.url);
+  const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', 'content-length': contentLength };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'PUT', headers }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => {
+        clearTimeout(guard);
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, code: body ? JSON.parse(body).error?.code : undefined, connection: res.headers.connection });
+      });
+    });
+    // Not a timing assertion: without it a server that waits for the body hangs the test until jest's timeout.
+    const guard = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no answer to a PUT ${path} whose body never came: the server is waiting for the body`));
+    }, 10_000);
+    req.on('error', (err) => {
+      clearTimeout(guard);
+      reject(err);
+    });
+    req.flushHeaders();
+  });
+}
+
+describe('an upload into a session', () => {
+  it('is refused before its body is read: 401 without a token, 404 for another user, 409 while starting, 413 over the cap', async () => {
+    const id = await starting('alice');
+    const path = `/v1/sessions/${id}/files/data.bin`;
+    expect(await headersOnlyPut(path, 1000)).toEqual({ status: 401, code: 'unauthorized', connection: 'close' });
+    expect(await headersOnlyPut(path, 1000, 'not-a-jwt')).toEqual({ status: 401, code: 'unauthorized', connection: 'close' });
+    expect(await headersOnlyPut(path, 1000, await t.token('mallory'))).toEqual({ status: 404, code: 'not_found', connection: 'close' });
+    const alice = await t.token('alice');
+    expect(await headersOnlyPut(path, FILE_CAP + 1, alice)).toEqual({ status: 413, code: 'payload_too_large', connection: 'close' });
+    expect(await headersOnlyPut(`/v1/sessions/${id}/files/..%2Fx`, 1000, alice)).toEqual({ status: 400, code: 'validation_error', connection: 'close' });
+    expect(await headersOnlyPut(path, 1000, alice)).toEqual({ status: 409, code: 'conflict', connection: 'close' });
+  });
+
+  it('over the cap with its body sent at once still gets the stable 413 body', async () => {
+    const id = await starting('alice');
+    const res = await fetch(`${t.url}/v1/sessions/${id}/files/big.bin`, {
+      method: 'PUT', headers: { authorization: `Bearer ${await t.token('alice')}`, 'content-type': 'application/octet-stream' }, body: new Uint8Array(4 * FILE_CAP),
+    });
+    expect([res.status, (await res.json()).error]).toEqual([413, { code: 'payload_too_large', message: `a file may have at most ${FILE_CAP} bytes (SESSION_FILE_MAX_BYTES)` }]);
+  });
+});
