@@ -33,6 +33,11 @@ async function starting(as: string): Promise<string> {
   return res.body.id as string;
 }
 
+/** Reads of one session's document (by `_id`) among the commands from `from` on. */
+function sessionReads(id: string, from: number): number {
+  return mongo.commands.slice(from).filter((c) => c.name === 'find' && c.collection === 'sessions' && c.command.filter?._id === id).length;
+}
+
 /**
  * A PUT that sends its headers (declaring `contentLength` bytes) and never its body.
  * Its answer can only come from a server that did not wait for the body.
@@ -83,5 +88,39 @@ describe('an upload into a session', () => {
       method: 'PUT', headers: { authorization: `Bearer ${await t.token('alice')}`, 'content-type': 'application/octet-stream' }, body: new Uint8Array(4 * FILE_CAP),
     });
     expect([res.status, (await res.json()).error]).toEqual([413, { code: 'payload_too_large', message: `a file may have at most ${FILE_CAP} bytes (SESSION_FILE_MAX_BYTES)` }]);
+  });
+});
+
+describe('POST /v1/sessions waiting for a worker to open it', () => {
+  it('waits on the session\'s events, not by re-reading its document; 202 starting when SESSION_OPEN_WAIT_MS runs out', async () => {
+    const from = mongo.commands.length;
+    const id = await starting('bob');
+    // Once when the wait ran out (a poll every 20 ms was about OPEN_WAIT_MS / 20 reads).
+    expect(sessionReads(id, from)).toBeLessThanOrEqual(2);
+    expect((await t.call('GET', `/v1/sessions/${id}`, { as: 'bob' })).body.status).toBe('starting');
+  });
+
+  it('answers as soon as the session ends while it waits (closed before it opened)', async () => {
+    const pending = t.call('POST', '/v1/sessions', { body: { language: 'bash' }, as: 'carol' });
+    let id: string | undefined;
+    while (!id) {
+      id = (await t.call('GET', '/v1/sessions', { as: 'carol' })).body.items[0]?.id;
+      if (!id) await new Promise((r) => setTimeout(r, 10));
+    }
+    const closed = await t.call('DELETE', `/v1/sessions/${id}`, { as: 'carol' });
+    expect([closed.status, closed.body.status, closed.body.endReason]).toEqual([200, 'ended', 'closed']);
+    // Ended, not the `starting` of a wait that ran out.
+    const res = await pending;
+    expect([res.status, res.body.id, res.body.status, res.body.endReason]).toEqual([202, id, 'ended', 'closed']);
+  });
+});
+
+describe('DELETE /v1/sessions/:id', () => {
+  it('loads the session once (and reads it once more after the cancel)', async () => {
+    const id = await starting('dave');
+    const from = mongo.commands.length;
+    const res = await t.call('DELETE', `/v1/sessions/${id}`, { as: 'dave' });
+    expect([res.status, res.body.status, res.body.endReason]).toEqual([200, 'ended', 'closed']);
+    expect(sessionReads(id, from)).toBe(2);
   });
 });
