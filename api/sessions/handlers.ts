@@ -112,9 +112,8 @@ export const createSessionRun: Handler = async (ctx) => {
     ...(body.metadata ? { metadata: body.metadata } : {}),
     ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
   };
-  const run = prepareRun(ctx, request);
-  const s = session.limits;
-  run.limits = { ...s, timeoutMs: Math.min(body.limits?.timeoutMs ?? s.timeoutMs, s.timeoutMs), outputBytes: Math.min(body.limits?.outputBytes ?? s.outputBytes, s.outputBytes) };
+  // The session's limits are the maxima of its runs: a run may lower timeoutMs and outputBytes (the sandbox holds it to them too).
+  const run = prepareRun(ctx, request, undefined, { limits: session.limits, name: "the session's limits" });
   run.session = { id: session._id, persistent: body.persistent ?? false };
   await admitRuns(ctx, 1);
   await ctx.deps.store.runs.insert(run);
