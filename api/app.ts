@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { NotFoundError, RateLimitedError } from '../core/errors';
+import { NotFoundError, PayloadTooLargeError, RateLimitedError } from '../core/errors';
 import { mountBullBoard } from '../dashboards/bull-board';
 import { mountConsole } from '../dashboards/console';
 import { authenticate } from './auth';
@@ -23,11 +23,7 @@ export function buildApp(deps: ApiDeps): express.Express {
   app.use(timing(deps));
   // Uploads take raw bytes: mounted before the JSON-only body rules below.
   for (const route of routes) {
-    if (!('upload' in route)) continue;
-    app.put(route.path, express.raw({ type: () => true, limit: deps.config.SESSION_FILE_MAX_BYTES }), handle(deps, route, async (ctx, req, res) => {
-      const out = await route.upload(ctx, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-      res.status(out.status).set(out.headers ?? {}).json(out.body);
-    }));
+    if ('upload' in route) app.put(route.path, uploadRoute(deps, route));
   }
   app.use(requireJsonBodies);
   // Not strict: a body of `null` or `42` then gets the clear "must be a JSON object" from checkParsedBody.
@@ -70,6 +66,35 @@ function handle(deps: ApiDeps, route: Route, respond: (ctx: RequestContext, req:
     } catch (err) {
       next(err);
     }
+  };
+}
+
+/**
+ * An upload's body is read only when its handler asks, past its guards: after
+ * authentication, and after a declared Content-Length over the cap got its 413.
+ * An answer given before the body was read closes the connection, or Node would
+ * read (and drop) the unread body to keep the connection alive.
+ */
+function uploadRoute(deps: ApiDeps, route: Extract<Route, { upload: unknown }>) {
+  const limit = deps.config.SESSION_FILE_MAX_BYTES;
+  const parse = express.raw({ type: () => true, limit });
+  return async (req: Request, res: Response, next: NextFunction) => {
+    let reading = false;
+    const readBody = () => {
+      reading = true;
+      return new Promise<Buffer>((resolve, reject) => {
+        parse(req, res, (err?: unknown) => (err ? reject(err) : resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0))));
+      });
+    };
+    const respond = handle(deps, route, async (ctx) => {
+      if (Number(req.headers['content-length']) > limit) throw new PayloadTooLargeError(`a file may have at most ${limit} bytes (SESSION_FILE_MAX_BYTES)`);
+      const out = await route.upload(ctx, readBody);
+      res.status(out.status).set(out.headers ?? {}).json(out.body);
+    });
+    await respond(req, res, (err?: unknown) => {
+      if (!reading) res.set('connection', 'close');
+      next(err);
+    });
   };
 }
 

@@ -19,10 +19,11 @@ import { streamEvents } from './sse';
  * Cancels a visible job. Queued: its queue entry is removed and it ends
  * `cancelled` here (200). Running: the worker holding it is told over Redis
  * pub/sub and ends it (202; poll or stream for `cancelled`). Ended: 409.
+ * `loaded`: the document, when the caller has loaded it through loadVisible already.
  */
-export async function cancelJob<D extends JobDoc>(kind: JobKind<D>, ctx: RequestContext): Promise<{ status: 200 | 202; doc: D }> {
+export async function cancelJob<D extends JobDoc>(kind: JobKind<D>, ctx: RequestContext, loaded?: D): Promise<{ status: 200 | 202; doc: D }> {
   const { store, queues, events, redis, cancelChannel } = ctx.deps;
-  const doc = await loadVisible(kind, ctx);
+  const doc = loaded ?? (await loadVisible(kind, ctx));
   if (isTerminal(doc.status)) throw new ConflictError(`${kind.noun} already ended: ${doc.status}`);
   const docs = kind.docs(store);
   await docs.requestCancel(doc._id);

@@ -66,8 +66,11 @@ interface Schemas {
 export type Route =
   | ({ method: 'get' | 'post' | 'patch' | 'delete'; path: string; access: Access; handler: Handler } & Schemas)
   | ({ method: 'get'; path: string; access: Access; stream: (ctx: RequestContext, req: Request, res: Response) => Promise<void> } & Schemas)
-  /** Bytes in: the raw request body (any media type, at most SESSION_FILE_MAX_BYTES), a JSON answer out. */
-  | ({ method: 'put'; path: string; access: Access; upload: (ctx: RequestContext, body: Buffer) => Promise<HandlerResult> } & Schemas)
+  /**
+   * Bytes in: the raw request body (any media type, at most SESSION_FILE_MAX_BYTES), a JSON answer out.
+   * The handler reads the body with `readBody` once its guards passed: nothing is read for a request it refuses.
+   */
+  | ({ method: 'put'; path: string; access: Access; upload: (ctx: RequestContext, readBody: () => Promise<Buffer>) => Promise<HandlerResult> } & Schemas)
   /** Bytes, not JSON: the handler writes the response (errors before it starts still go through the error mapper). */
   | ({ method: 'get'; path: string; access: Access; download: (ctx: RequestContext, res: Response) => Promise<void>; contentType: string } & Schemas);
 

@@ -14,12 +14,21 @@ import { checkCallbackUrl, checkModelRefs, requireProvider } from './model-refs'
  */
 export type NewRun = RunDoc & { requestHash: string };
 
-/** Checks a parsed run request against this server (kinds, models, limits) and builds its document (not yet stored). */
-export function prepareRun(ctx: RequestContext, request: RunRequest, idempotencyKey?: string): NewRun {
+/** The most a run's limits may be, and how a refusal names them. */
+export interface LimitBound {
+  limits: SandboxLimits;
+  name: string;
+}
+
+/**
+ * Checks a parsed run request against this server (kinds, models, limits) and builds its document (not yet stored).
+ * Its limits are the request's within `bound` (default: the server maxima); unset ones get the bound's.
+ */
+export function prepareRun(ctx: RequestContext, request: RunRequest, idempotencyKey?: string, bound?: LimitBound): NewRun {
   if (!AVAILABLE_KINDS.includes(request.kind)) throw new ValidationError(`kind "${request.kind}" is not available yet`);
   checkModels(ctx, request);
-  const max = maxLimits(ctx);
-  rejectLimitsAboveMax(request, max);
+  const max = bound?.limits ?? maxLimits(ctx);
+  rejectLimitsAboveMax(request, max, bound?.name);
   const owner = ctx.principal.sub;
   const now = new Date();
   return {
@@ -77,12 +86,12 @@ export function maxLimits(ctx: RequestContext): SandboxLimits {
   };
 }
 
-/** Limits may only lower the server's maxima: asking for more is an error, not a silent clamp. */
-export function rejectLimitsAboveMax(request: { limits?: Partial<SandboxLimits> }, max: SandboxLimits): void {
+/** Limits may only lower the server's maxima (or a session's limits): asking for more is an error, not a silent clamp. */
+export function rejectLimitsAboveMax(request: { limits?: Partial<SandboxLimits> }, max: SandboxLimits, name = 'the server maxima'): void {
   const over = Object.entries(request.limits ?? {})
     .filter(([k, v]) => v !== undefined && v > max[k as keyof SandboxLimits])
     .map(([k]) => ({ path: ['limits', k], message: `at most ${max[k as keyof SandboxLimits]}` }));
-  if (over.length > 0) throw new ValidationError('limits exceed the server maxima', over);
+  if (over.length > 0) throw new ValidationError(`limits exceed ${name}`, over);
 }
 
 function newRunId(): string {

@@ -57,7 +57,7 @@ export const sessionRunSchema = z
     files: z.array(z.object({ path: z.string().min(1).max(255), content: z.string() }).strict()).max(100).optional(),
     stdin: z.string().max(512 * 1024).optional(),
     outputs: z.array(outputGlobSchema).min(1).max(20).optional(),
-    /** Only these two: memory, CPUs and processes are the container's. */
+    /** Only these two, at most the session's (more is a 400): memory, CPUs and processes are the container's. */
     limits: z.object({ timeoutMs: z.number().int().min(1), outputBytes: z.number().int().min(1) }).partial().strict().optional(),
     /** Python: run in the session's persistent interpreter, whose variables outlive each run. */
     persistent: z.boolean().optional(),

@@ -22,10 +22,7 @@ import { registerSandboxMetrics } from './metrics';
 import { reconcileAll } from './reconcile';
 import { outputCaps, runHandler } from './runs';
 import { probeRuntimes } from './runtimes';
-import { SessionRunStarter } from './sessions/runs';
-import { sessionHandler } from './sessions/handler';
-import { SessionHolder } from './sessions/holder';
-import { SessionRpcServer } from '../core/session-rpc';
+import { startWorkerSessions } from './sessions/start';
 import { sessionRunPin } from '../core/jobs/session-runs';
 import { startWebhookDelivery } from './webhooks';
 
@@ -128,23 +125,14 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     const lifecycle = {
       config, log, store: deps.store, events: deps.events, cancels, queues: deps.queues, connection, reconcile: reconcileDeps, metrics: deps.metrics?.jobs,
     };
-    const sessionRuns = new SessionRunStarter(cancels, lifecycle, log);
-    const holder = new SessionHolder({
-      holderId: ownerId,
-      openSession: (o) => sandbox.openSession(o),
-      startRun: (id) => sessionRuns.start(id),
-      fileMaxBytes: config.SESSION_FILE_MAX_BYTES,
-      store: deps.store, events: deps.events, queues: deps.queues, metrics: deps.metrics?.jobs, log: log.child({ component: 'sessions' }),
-    });
-    const rpc = await SessionRpcServer.listen(redis, redis.duplicate(), config.QUEUE_PREFIX, ownerId, (req) => holder.handle(req), log);
-    closer.add('session requests', () => rpc.close());
+    const sessions = await startWorkerSessions({ holderId: ownerId, redis, lifecycle, openSession: (o) => sandbox.openSession(o) }, closer);
     const runs = runHandler({
-      events: deps.events, runs: deps.store.runs, sandbox, llm: deps.llm, artifacts: deps.store.artifacts, runFiles: deps.store.runFiles, outputCaps: outputCaps(config), ensureModel, sessions: holder,
+      events: deps.events, runs: deps.store.runs, sandbox, llm: deps.llm, artifacts: deps.store.artifacts, runFiles: deps.store.runFiles, outputCaps: outputCaps(config), ensureModel, sessions: sessions.holder,
     }, config.WORKER_CONCURRENCY);
-    sessionRuns.handler = runs;
+    sessions.useRunHandler(runs);
     const handlers = [
       runs,
-      sessionHandler(holder, config.SESSION_CONCURRENCY),
+      sessions.handler,
       experimentHandler({ events: deps.events, experiments: deps.store.experiments, messages: deps.store.messages, llm: deps.llm }, config.EXPERIMENT_CONCURRENCY),
       pullHandler({ events: deps.events, pulls: deps.store.pulls, config }, config.PULL_CONCURRENCY),
     ];
@@ -162,10 +150,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       }
     }, { timeoutMs: config.SHUTDOWN_GRACE_MS + 5_000 });
     // Closed before the BullMQ workers: sessions end at once (`worker_shutdown`), not at the grace deadline.
-    closer.add('sessions', async () => {
-      holder.closeAll();
-      await sessionRuns.settled();
-    });
+    closer.add('sessions', () => sessions.endAll());
     for (const w of workers) void w.run().catch((err) => log.error({ err, queue: w.name }, 'worker stopped'));
     await Promise.all(workers.map((w) => w.waitUntilReady()));
     void reconcile(); // a restart after a crash repairs what the crash left at once

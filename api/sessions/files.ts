@@ -16,10 +16,14 @@ export const listSessionFiles: Handler = async (ctx) => {
   return { status: 200, body: { items: await askHolder(ctx, session, { op: 'list' }) } };
 };
 
-/** PUT /v1/sessions/:id/files/*path: the request body (any bytes) becomes that file. 201 `{path, size}`. */
-export async function putSessionFile(ctx: RequestContext, body: Buffer): Promise<HandlerResult> {
+/**
+ * PUT /v1/sessions/:id/files/*path: the request body (any bytes) becomes that file. 201 `{path, size}`.
+ * The body is read only for a valid path in an open session the caller may see.
+ */
+export async function putSessionFile(ctx: RequestContext, readBody: () => Promise<Buffer>): Promise<HandlerResult> {
   const path = filePathParam(ctx);
   const session = await loadOpenSession(ctx);
+  const body = await readBody();
   const value = await askHolder(ctx, session, { op: 'put', path, base64: body.toString('base64') });
   return { status: 201, body: value };
 }

@@ -13,9 +13,8 @@ import { admitRuns } from '../quotas';
 import { acceptRuns, maxLimits, prepareRun, rejectLimitsAboveMax } from '../run-intake';
 import { askHolder, loadOpenSession, loadSession } from './access';
 import { presentSession } from './present';
+import { waitForSession } from './wait';
 
-/** How often a waiting request looks at the session's document again. */
-const POLL_MS = 20;
 /** How long DELETE waits for the holder to remove the container before it answers 202. */
 const CLOSE_WAIT_MS = 5_000;
 /** How long a client over the session cap is told to wait. */
@@ -61,7 +60,7 @@ export const createSession: Handler = async (ctx) => {
     throw new RateLimitedError(`you have ${c.SESSION_MAX_PER_USER} open sessions (SESSION_MAX_PER_USER); end one first`, CAP_RETRY_AFTER_S);
   }
   await admitJobs(SESSION_JOB, ctx.deps, [doc]);
-  const settled = await waitFor(ctx, doc._id, (d) => d.status !== 'queued' && (d.holder !== undefined || isTerminal(d.status)), c.SESSION_OPEN_WAIT_MS);
+  const settled = await waitForSession(ctx, doc._id, 'opened', c.SESSION_OPEN_WAIT_MS);
   const shown = settled ?? doc;
   return {
     status: shown.status === 'running' ? 201 : 202,
@@ -88,9 +87,9 @@ export const listSessions: Handler = async (ctx) => {
  * 409 when it had already ended.
  */
 export const deleteSession: Handler = async (ctx) => {
-  await loadSession(ctx); // a session whose holder is gone ends here, and the cancel below is a 409
-  const { doc } = await cancelJob(SESSION_JOB, ctx);
-  const ended = isTerminal(doc.status) ? doc : await waitFor(ctx, doc._id, (d) => isTerminal(d.status), CLOSE_WAIT_MS);
+  const session = await loadSession(ctx); // a session whose holder is gone ends here, and the cancel below is a 409
+  const { doc } = await cancelJob(SESSION_JOB, ctx, session);
+  const ended = isTerminal(doc.status) ? doc : await waitForSession(ctx, doc._id, 'ended', CLOSE_WAIT_MS);
   return { status: ended ? 200 : 202, body: presentSession(ended ?? doc, isAdmin(ctx)) };
 };
 
@@ -113,9 +112,8 @@ export const createSessionRun: Handler = async (ctx) => {
     ...(body.metadata ? { metadata: body.metadata } : {}),
     ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
   };
-  const run = prepareRun(ctx, request);
-  const s = session.limits;
-  run.limits = { ...s, timeoutMs: Math.min(body.limits?.timeoutMs ?? s.timeoutMs, s.timeoutMs), outputBytes: Math.min(body.limits?.outputBytes ?? s.outputBytes, s.outputBytes) };
+  // The session's limits are the maxima of its runs: a run may lower timeoutMs and outputBytes (the sandbox holds it to them too).
+  const run = prepareRun(ctx, request, undefined, { limits: session.limits, name: "the session's limits" });
   run.session = { id: session._id, persistent: body.persistent ?? false };
   await admitRuns(ctx, 1);
   await ctx.deps.store.runs.insert(run);
@@ -132,14 +130,3 @@ export const listSessionRuns: Handler = async (ctx) => {
   const items = await ctx.deps.store.runs.inSession(session._id, limit);
   return { status: 200, body: { items: items.map(presentRun) } };
 };
-
-/** Re-reads the session until `done` holds, or `ms` passed (null). */
-async function waitFor(ctx: RequestContext, id: string, done: (d: SessionDoc) => boolean, ms: number): Promise<SessionDoc | null> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const doc = await ctx.deps.store.sessions.get(id);
-    if (!doc || done(doc)) return doc;
-    if (Date.now() >= deadline) return null;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}

@@ -266,6 +266,41 @@ describe('a session over HTTP', () => {
     expect(events.at(-1)).toMatchObject({ event: 'end' });
   });
 
+  it("holds its runs to the session's limits: a run may lower timeoutMs and outputBytes, asking for more is a 400", async () => {
+    const id = await open({ language: 'bash', limits: { timeoutMs: 3000, outputBytes: 5000, memoryMb: 64 } });
+    const over = await t.call('POST', `/v1/sessions/${id}/runs`, { body: { code: 'echo x', limits: { timeoutMs: 4000, outputBytes: 6000 } } });
+    expect([over.status, over.body.error.code, over.body.error.details]).toEqual([400, 'validation_error', [
+      { path: ['limits', 'timeoutMs'], message: 'at most 3000' }, { path: ['limits', 'outputBytes'], message: 'at most 5000' },
+    ]]);
+    expect(over.body.error.message).toBe("limits exceed the session's limits");
+    const lower = await run(id, { code: 'echo x', limits: { timeoutMs: 2000 } });
+    expect(lower.limits).toMatchObject({ timeoutMs: 2000, outputBytes: 5000, memoryMb: 64 });
+    const plain = await run(id, { code: 'echo x' });
+    expect(plain.limits).toMatchObject({ timeoutMs: 3000, outputBytes: 5000, memoryMb: 64 });
+    await close(id);
+  });
+
+  it("takes an upload's body only after its checks: a declared size over the cap is a 413 before any byte is sent", async () => {
+    const id = await open({ language: 'bash' });
+    const { port } = new URL(t.url);
+    const headers = { ...(await auth()), 'content-type': 'application/octet-stream', 'content-length': 64 * 1024 + 1 };
+    const reply = await new Promise<{ status: number; code: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: `/v1/sessions/${id}/files/big.bin`, method: 'PUT', headers }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, code: JSON.parse(body).error.code });
+        });
+      });
+      req.on('error', reject);
+      req.flushHeaders(); // and never the body
+    });
+    expect(reply).toEqual({ status: 413, code: 'payload_too_large' });
+    expect((await put(id, 'small.txt', Buffer.from('fits'))).status).toBe(201);
+    await close(id);
+  });
+
   it('refuses bad requests with 400 and stores nothing', async () => {
     const bad: [string, unknown][] = [
       ['/v1/sessions', { language: 'cobol' }],

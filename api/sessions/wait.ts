@@ -1,0 +1,51 @@
+import { isTerminal } from '../../core/jobs/model';
+import type { SessionDoc } from '../../core/sessions';
+import type { RequestContext } from '../context';
+
+/** What a request waits for: the holder has the container up (or the session ended first), or the session ended. */
+export type SessionMilestone = 'opened' | 'ended';
+
+/**
+ * Waits for a session to reach `milestone`, on its own events: the event log's
+ * live stream in Redis (core/events.ts), tailed with a blocking XREAD as the SSE
+ * relay does, so no MongoDB reads while nothing happens. Returns the document,
+ * or null when `ms` passed first (the document is read once more then: an event
+ * that could not be appended must not turn a settled session into a 202).
+ *
+ * The holder records `holder` before it emits `opened`; an end's `end` event is
+ * appended before the document turns terminal (core/jobs/finalize.ts), so a
+ * document read right after it may lag: the recorded finale is laid over it.
+ */
+export async function waitForSession(ctx: RequestContext, id: string, milestone: SessionMilestone, ms: number): Promise<SessionDoc | null> {
+  const { events, redis, store } = ctx.deps;
+  const deadline = Date.now() + ms;
+  const conn = redis.duplicate();
+  try {
+    let after = 0;
+    for (let left = ms; left > 0; left = deadline - Date.now()) {
+      const batch = await events.tail(conn, id, after, left);
+      const ended = batch.some((e) => e.type === 'end');
+      if (ended || (milestone === 'opened' && batch.some((e) => e.type === 'session' && (e.data as { event?: string }).event === 'opened'))) {
+        const doc = await store.sessions.get(id);
+        return doc && ended ? withFinale(ctx, doc) : doc;
+      }
+      after = batch.at(-1)?.seq ?? after;
+    }
+  } finally {
+    conn.disconnect();
+  }
+  const doc = await store.sessions.get(id);
+  return doc && reached(doc, milestone) ? doc : null;
+}
+
+function reached(doc: SessionDoc, milestone: SessionMilestone): boolean {
+  if (isTerminal(doc.status)) return true;
+  return milestone === 'opened' && doc.status === 'running' && doc.holder !== undefined;
+}
+
+async function withFinale(ctx: RequestContext, doc: SessionDoc): Promise<SessionDoc> {
+  if (isTerminal(doc.status)) return doc;
+  const finale = await ctx.deps.events.finale(doc._id);
+  if (!finale) return doc;
+  return { ...doc, status: finale.status, result: (finale.result as SessionDoc['result']) ?? doc.result, error: finale.error ?? doc.error };
+}
