@@ -17,9 +17,9 @@ export type SessionMilestone = 'opened' | 'ended';
  * document read right after it may lag: the recorded finale is laid over it.
  */
 export async function waitForSession(ctx: RequestContext, id: string, milestone: SessionMilestone, ms: number): Promise<SessionDoc | null> {
-  const { events, redis, store } = ctx.deps;
+  const { events, tails, store } = ctx.deps;
   const deadline = Date.now() + ms;
-  const conn = redis.duplicate();
+  const conn = tails.take();
   try {
     let after = 0;
     for (let left = ms; left > 0; left = deadline - Date.now()) {
@@ -32,7 +32,8 @@ export async function waitForSession(ctx: RequestContext, id: string, milestone:
       after = batch.at(-1)?.seq ?? after;
     }
   } finally {
-    conn.disconnect();
+    // Every XREAD here has returned (each is bounded by the deadline): the connection can serve the next tail.
+    tails.give(conn);
   }
   const doc = await store.sessions.get(id);
   return doc && reached(doc, milestone) ? doc : null;
