@@ -23,8 +23,25 @@ const claimsSchema = z.object({
 /** The one algorithm accepted; a token naming any other (or `none`) is rejected. */
 const ALGORITHM = 'HS256';
 
+/** Tokens whose verification is remembered; beyond it the oldest is forgotten (and verified again when next seen). */
+const MAX_REMEMBERED = 10_000;
+
+interface Verified {
+  principal: Principal;
+  /** From the token's exp and nbf claims, ms. */
+  expiresAt: number;
+  notBefore: number;
+}
+
 export class TokenVerifier {
   private readonly key: Uint8Array;
+  /**
+   * Tokens already verified, by their exact text: a client sends the same token
+   * on every request, and an HMAC check per request was a thread-pool round trip
+   * on the hot path. Any other text (one changed byte) is verified in full; a
+   * remembered token still stops working at its exp.
+   */
+  private readonly verified = new Map<string, Verified>();
 
   constructor(private readonly opts: AuthOptions) {
     this.key = new TextEncoder().encode(opts.secret);
@@ -32,6 +49,10 @@ export class TokenVerifier {
 
   /** Verifies a bearer token; any failure is an UnauthorizedError with a reason. */
   async verify(token: string): Promise<Principal> {
+    const known = this.verified.get(token);
+    const now = Date.now();
+    if (known && now < known.expiresAt && now >= known.notBefore) return known.principal;
+    this.verified.delete(token);
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: [ALGORITHM],
@@ -41,6 +62,7 @@ export class TokenVerifier {
       });
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) throw new UnauthorizedError('token claims: sub and role (user|admin) are required');
+      this.remember(token, { principal: claims.data, expiresAt: payload.exp! * 1000, notBefore: (payload.nbf ?? 0) * 1000 });
       return claims.data;
     } catch (err) {
       if (err instanceof UnauthorizedError) throw err;
@@ -48,6 +70,11 @@ export class TokenVerifier {
       if (err instanceof errors.JOSEError) throw new UnauthorizedError(`invalid token (${err.code})`);
       throw new UnauthorizedError('invalid token');
     }
+  }
+
+  private remember(token: string, entry: Verified): void {
+    this.verified.set(token, entry);
+    if (this.verified.size > MAX_REMEMBERED) this.verified.delete(this.verified.keys().next().value!);
   }
 }
 

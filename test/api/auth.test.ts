@@ -48,6 +48,25 @@ describe('authentication', () => {
     expect(res.body.error.message).toMatch(/expired/);
   });
 
+  it('a token accepted before stops working at its exp (verified tokens are remembered only until then)', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const jwt = await new SignJWT({ role: 'user' }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime(exp).sign(key);
+    expect((await get('/v1/runs', `Bearer ${jwt}`)).status).toBe(200);
+    expect((await get('/v1/runs', `Bearer ${jwt}`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+    const res = await get('/v1/runs', `Bearer ${jwt}`);
+    expect(res.status).toBe(401);
+    expect(res.body.error.message).toMatch(/expired/);
+  });
+
+  it('a token accepted before, with one byte of its signature changed, is rejected', async () => {
+    const jwt = await new SignJWT({ role: 'user' }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime('1h').sign(key);
+    expect((await get('/v1/runs', `Bearer ${jwt}`)).status).toBe(200);
+    const last = jwt.at(-2) === 'A' ? 'B' : 'A';
+    const forged = `${jwt.slice(0, -2)}${last}${jwt.at(-1)}`;
+    expect((await get('/v1/runs', `Bearer ${forged}`)).status).toBe(401);
+  });
+
   it('rejects a token signed with another secret', async () => {
     const other = new TextEncoder().encode('another-secret-another-secret-another-secret');
     const jwt = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('mallory').setExpirationTime('1h').sign(other);
