@@ -1,8 +1,8 @@
 /**
  * The working set: databases → collections → records, plus index specs with unique
- * enforcement, all in memory. Stored documents are never mutated after they are written
- * (writers hand in fresh copies and replace whole records), so readers may hold them
- * without copying until they leave the process.
+ * enforcement and equality lookups, all in memory. Stored documents are never mutated
+ * after they are written (writers hand in fresh copies and replace whole records), so
+ * readers may hold them without copying until they leave the process.
  *
  * Every change is also recorded as a Write; the dispatcher calls `commit()` after each
  * command, which hands that command's writes to the Persistence (persistence.ts) before

@@ -16,7 +16,7 @@ function storedDocs(ctx: CommandContext, name: string): Doc[] {
   return [...(ctx.server.store.get(ctx.db, name)?.records.values() ?? [])];
 }
 
-/** Stored documents matching a filter (using the _id index when the filter allows). */
+/** Stored documents matching a filter (from index lookups when the filter allows; see Collection.candidates). */
 function matchingDocs(ctx: CommandContext, name: string, filter: unknown): Doc[] {
   const query = compileFilter(filter);
   const collection = ctx.server.store.get(ctx.db, name);
