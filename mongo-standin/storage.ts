@@ -1,14 +1,15 @@
 /**
  * The working set: databases → collections → records, plus index specs with unique
- * enforcement, all in memory. Stored documents are never mutated after they are written
- * (writers hand in fresh copies and replace whole records), so readers may hold them
- * without copying until they leave the process.
+ * enforcement and equality lookups, all in memory. Stored documents are never mutated
+ * after they are written (writers hand in fresh copies and replace whole records), so
+ * readers may hold them without copying until they leave the process.
  *
  * Every change is also recorded as a Write; the dispatcher calls `commit()` after each
  * command, which hands that command's writes to the Persistence (persistence.ts) before
  * the reply goes out. Constraints are checked here, before anything is recorded, so
  * the Persistence stores outcomes and never has to judge them.
  */
+import { ObjectId } from 'bson';
 import { Query } from 'mingo';
 import { CommandError } from './errors';
 import { canonicalKey, formatDoc, indexKey, isPlainObject, valuesAtPath, type Doc } from './doc';
@@ -78,6 +79,101 @@ class Index {
   }
 }
 
+/**
+ * Equality lookup on one top-level field that leads an index: lookupKey of a value → the
+ * records holding it there (for an array, among its elements, as `valuesAtPath` reads it).
+ * It covers every record, also those a sparse or partial index leaves out, but only values
+ * lookupKey encodes; so it answers "which records can equal v" for exactly those v.
+ */
+class FieldLookup {
+  readonly byKey = new Map<string, Set<number>>();
+
+  constructor(private readonly field: string) {}
+
+  add(rid: number, doc: Doc): void {
+    for (const key of this.keysOf(doc)) {
+      let rids = this.byKey.get(key);
+      if (!rids) this.byKey.set(key, (rids = new Set()));
+      rids.add(rid);
+    }
+  }
+
+  delete(rid: number, doc: Doc): void {
+    for (const key of this.keysOf(doc)) {
+      const rids = this.byKey.get(key);
+      if (rids?.delete(rid) && rids.size === 0) this.byKey.delete(key);
+    }
+  }
+
+  private keysOf(doc: Doc): string[] {
+    const keys: string[] = [];
+    for (const v of valuesAtPath(doc, this.field)) {
+      const key = lookupKey(v);
+      if (key !== undefined) keys.push(key);
+    }
+    return keys;
+  }
+}
+
+const NO_RECORDS: ReadonlySet<number> = new Set();
+
+/**
+ * The key of a value an equality can be looked up by, or undefined for the others. Only
+ * types whose equality (mingo's, which judges the filter, and mongod's) is plain value
+ * identity: a string, a number (int32, int64 and double all arrive as JS numbers, so 1 and
+ * 1.0 and Long(1) are one key), a boolean, an ObjectId, a Date. Not null (which also
+ * matches a missing field), documents, arrays, regexes or the rarer BSON types.
+ */
+function lookupKey(value: unknown): string | undefined {
+  const t = typeof value;
+  if (t === 'string' || t === 'number' || t === 'boolean' || value instanceof ObjectId || value instanceof Date) return indexKey([value]);
+  return undefined;
+}
+
+/** The lookup keys a top-level condition means "equal to one of", or undefined when it is anything else. */
+function equalityKeys(condition: unknown): string[] | undefined {
+  const plain = lookupKey(condition);
+  if (plain !== undefined) return [plain];
+  if (!isPlainObject(condition)) return undefined;
+  const ops = Object.keys(condition);
+  if (ops.length !== 1) return undefined;
+  if (ops[0] === '$eq') {
+    const key = lookupKey(condition.$eq);
+    return key === undefined ? undefined : [key];
+  }
+  if (ops[0] !== '$in' || !Array.isArray(condition.$in)) return undefined;
+  const keys: string[] = [];
+  for (const v of condition.$in as unknown[]) {
+    const key = lookupKey(v);
+    if (key === undefined) return undefined;
+    keys.push(key);
+  }
+  return [...new Set(keys)];
+}
+
+/**
+ * The `_id` values a top-level `_id` condition means "equal to one of", or undefined. A
+ * plain value (anything but an operator document, a regex or an array, which `_id` never
+ * holds) is looked up in the _id index as its key; `$in`/`$eq` only with lookupKey values.
+ */
+function idValues(condition: unknown): unknown[] | undefined {
+  if (condition instanceof RegExp || Array.isArray(condition)) return undefined;
+  if (!isPlainObject(condition) || !Object.keys(condition).some((k) => k.startsWith('$'))) return [condition];
+  const keys = equalityKeys(condition);
+  if (!keys) return undefined;
+  return '$eq' in condition ? [condition.$eq] : (condition.$in as unknown[]);
+}
+
+/**
+ * Whether an index's leading field gets a FieldLookup: top-level fields only. mingo, which
+ * judges filters, resolves dotted paths through nested arrays more loosely than
+ * valuesAtPath (`{'a.b': 1}` matches `{a: {b: [[1]]}}`), so a lookup there could miss a
+ * record the filter matches; `_id` has its index's owners, `$**` is no field.
+ */
+function lookupField(field: string): boolean {
+  return field !== '_id' && !field.includes('.') && !field.includes('$');
+}
+
 /** mongod's default index name: `field_1_other_-1`. */
 export function defaultIndexName(key: Doc): string {
   return Object.entries(key)
@@ -89,6 +185,8 @@ export class Collection {
   /** Insertion-ordered records; a record id stays put when its document is replaced. */
   readonly records = new Map<number, Doc>();
   private readonly indexes: Index[] = [];
+  /** Leading field of some index → its equality lookup (see lookupField). */
+  private readonly lookups = new Map<string, FieldLookup>();
   private nextRecordId = 1;
 
   constructor(
@@ -111,21 +209,42 @@ export class Collection {
   }
 
   /**
-   * The records a filter can match. `{_id: value}` is answered from the _id index, the
-   * common case for a job store; everything else is a full scan the caller filters.
+   * The records a filter can match, in natural order; the caller still tests each one
+   * against the filter, so this only narrows. Each top-level equality (or `$in`) on `_id`
+   * or on the leading field of an index is answered from a lookup; with several, the
+   * smallest answer is kept and cut down to the records the others have too (every
+   * top-level condition must hold), much as a compound index on those fields would.
+   * Anything else is a full scan.
    */
   candidates(filter: Doc | undefined): Array<[number, Doc]> {
-    const keys = filter ? Object.keys(filter) : [];
-    if (filter && keys.length === 1 && keys[0] === '_id') {
-      const id = filter._id;
-      const isCondition = id instanceof RegExp || (isPlainObject(id) && Object.keys(id).some((k) => k.startsWith('$')));
-      if (!isCondition && !Array.isArray(id)) {
-        const rid = this.indexes[0]!.owners.get(indexKey([id]));
-        const doc = rid === undefined ? undefined : this.records.get(rid);
-        return rid === undefined || !doc ? [] : [[rid, doc]];
-      }
+    if (!filter) return [...this.records];
+    const plans: Array<{ sets: Array<ReadonlySet<number>>; size: number }> = [];
+    for (const [field, condition] of Object.entries(filter)) {
+      const sets = this.lookupSets(field, condition);
+      if (sets) plans.push({ sets, size: sets.reduce((n, rids) => n + rids.size, 0) });
     }
-    return [...this.records];
+    if (plans.length === 0) return [...this.records];
+    plans.sort((x, y) => x.size - y.size);
+    const { sets } = plans[0]!;
+    let rids = sets.length === 1 ? [...sets[0]!] : [...new Set(sets.flatMap((set) => [...set]))];
+    for (const other of plans.slice(1)) rids = rids.filter((rid) => other.sets.some((set) => set.has(rid)));
+    // Lookups hold records in no particular order; natural order is record-id order.
+    if (rids.length > 1) rids.sort((x, y) => x - y);
+    return rids.map((rid) => [rid, this.records.get(rid)!]);
+  }
+
+  /** The records a top-level condition can be answered from (one set per value), or undefined when no lookup applies. */
+  private lookupSets(field: string, condition: unknown): Array<ReadonlySet<number>> | undefined {
+    if (field === '_id') {
+      const ids = this.indexes[0]!.owners;
+      return idValues(condition)?.map((v) => {
+        const rid = ids.get(indexKey([v]));
+        return new Set(rid === undefined ? [] : [rid]);
+      });
+    }
+    const lookup = this.lookups.get(field);
+    if (!lookup) return undefined;
+    return equalityKeys(condition)?.map((key) => lookup.byKey.get(key) ?? NO_RECORDS);
   }
 
   indexSpecs(): IndexSpec[] {
@@ -139,6 +258,7 @@ export class Collection {
     this.claimKeys(rid, doc);
     this.nextRecordId += 1;
     this.records.set(rid, doc);
+    for (const lookup of this.lookups.values()) lookup.add(rid, doc);
     this.journal.record({ op: 'putDocument', collection: this.id, rid, doc });
     return rid;
   }
@@ -147,6 +267,7 @@ export class Collection {
   restore(rid: number, doc: Doc): void {
     this.claimKeys(rid, doc);
     this.records.set(rid, doc);
+    for (const lookup of this.lookups.values()) lookup.add(rid, doc);
     if (rid >= this.nextRecordId) this.nextRecordId = rid + 1;
   }
 
@@ -162,6 +283,10 @@ export class Collection {
       throw err;
     }
     this.records.set(rid, doc);
+    for (const lookup of this.lookups.values()) {
+      lookup.delete(rid, old);
+      lookup.add(rid, doc);
+    }
     this.journal.record({ op: 'putDocument', collection: this.id, rid, doc });
   }
 
@@ -170,6 +295,7 @@ export class Collection {
     if (!old) return;
     this.releaseKeys(rid, old);
     this.records.delete(rid);
+    for (const lookup of this.lookups.values()) lookup.delete(rid, old);
     this.journal.record({ op: 'deleteDocument', collection: this.id, rid });
   }
 
@@ -204,6 +330,7 @@ export class Collection {
       }
     }
     this.indexes.push(index);
+    this.syncLookups();
     this.journal.record({ op: 'createIndex', collection: this.id, spec });
     return true;
   }
@@ -214,11 +341,24 @@ export class Collection {
     const at = this.indexes.findIndex((ix) => ix.spec.name === name);
     if (at < 0) throw new CommandError('IndexNotFound', `index not found with name [${name}]`);
     this.indexes.splice(at, 1);
+    this.syncLookups();
     this.journal.record({ op: 'dropIndex', collection: this.id, name });
   }
 
   findIndexByKey(key: Doc): IndexSpec | undefined {
     return this.indexes.find((ix) => canonicalKey(ix.spec.key) === canonicalKey(key))?.spec;
+  }
+
+  /** One lookup per leading field of the current indexes: drops the unused, builds the new. */
+  private syncLookups(): void {
+    const wanted = new Set(this.indexes.map((ix) => Object.keys(ix.spec.key)[0]!).filter(lookupField));
+    for (const field of this.lookups.keys()) if (!wanted.has(field)) this.lookups.delete(field);
+    for (const field of wanted) {
+      if (this.lookups.has(field)) continue;
+      const lookup = new FieldLookup(field);
+      for (const [rid, doc] of this.records) lookup.add(rid, doc);
+      this.lookups.set(field, lookup);
+    }
   }
 
   private claimKeys(rid: number, doc: Doc): void {

@@ -16,7 +16,7 @@ function storedDocs(ctx: CommandContext, name: string): Doc[] {
   return [...(ctx.server.store.get(ctx.db, name)?.records.values() ?? [])];
 }
 
-/** Stored documents matching a filter (using the _id index when the filter allows). */
+/** Stored documents matching a filter (from index lookups when the filter allows; see Collection.candidates). */
 function matchingDocs(ctx: CommandContext, name: string, filter: unknown): Doc[] {
   const query = compileFilter(filter);
   const collection = ctx.server.store.get(ctx.db, name);
@@ -100,7 +100,7 @@ const aggregate: Handler = (cmd, ctx) => {
     // mingo may add fields to the documents it is given.
     collectionResolver: (other: string) => storedDocs(ctx, other).map(clone),
   });
-  const source = name === undefined ? [] : storedDocs(ctx, name).map(clone);
+  const source = name === undefined ? [] : sourceDocs(ctx, name, pipeline[0]).map(clone);
   const results = aggregator.run(source) as Doc[];
   if (outTarget) {
     replaceCollection(ctx, outTarget.db, outTarget.coll, results);
@@ -108,6 +108,16 @@ const aggregate: Handler = (cmd, ctx) => {
   }
   return ctx.server.cursors.first(`${ctx.db}.${name ?? '$cmd.aggregate'}`, results, { batchSize: numberArg(cursorOpts, 'batchSize') });
 };
+
+/**
+ * The documents a pipeline starts from: those a leading `$match` keeps, found like find's
+ * (countDocuments is such a pipeline). The stage itself still runs, on those only; this
+ * spares scanning and copying the documents it would drop.
+ */
+function sourceDocs(ctx: CommandContext, name: string, first: Doc | undefined): Doc[] {
+  const match = first?.$match as unknown;
+  return isPlainObject(match) ? matchingDocs(ctx, name, match) : storedDocs(ctx, name);
+}
 
 function outNamespace(spec: unknown, db: string): { db: string; coll: string } {
   if (typeof spec === 'string') return { db, coll: spec };

@@ -9,6 +9,8 @@ import path from 'node:path';
 import {
   Binary,
   Decimal128,
+  Double,
+  Int32,
   Long,
   MongoBulkWriteError,
   MongoClient,
@@ -609,6 +611,158 @@ describe.each(TARGETS)('against $name', (target) => {
         { b: 1, c: 1 },
       ]);
       expect(await c.countDocuments()).toBe(2);
+    });
+  });
+
+  describe('queries on indexed fields', () => {
+    /** `_id`s a query returns, in the order returned (natural order unless sorted). */
+    const ids = (cursor: { map<T>(f: (d: { _id: unknown }) => T): { toArray(): Promise<T[]> } }) => cursor.map((d) => d._id).toArray();
+
+    test('a document is found by the current value of an indexed field only', async () => {
+      const c = freshDb().collection<{ _id: string; status: string; n?: number }>('jobs');
+      await c.createIndex({ status: 1 });
+      await c.insertMany(['a', 'b', 'c', 'd', 'e'].map((_id) => ({ _id, status: 'queued' })));
+      await c.updateOne({ _id: 'b' }, { $set: { status: 'running' } });
+      await c.replaceOne({ _id: 'c' }, { status: 'failed', n: 1 });
+      expect(await c.findOneAndUpdate({ _id: 'd', status: 'queued' }, { $set: { status: 'running' } })).toMatchObject({ _id: 'd' });
+      await c.deleteOne({ _id: 'e' });
+      expect(await ids(c.find({ status: 'queued' }))).toEqual(['a']);
+      expect(await ids(c.find({ status: 'running' }))).toEqual(['b', 'd']);
+      expect(await ids(c.find({ status: 'failed' }))).toEqual(['c']);
+      expect(await c.countDocuments({ status: { $in: ['queued', 'running', 'failed'] } })).toBe(4);
+      // Back to an old value: found again, and in natural order (an update keeps a document's place).
+      await c.updateMany({ status: 'running' }, { $set: { status: 'queued' } });
+      expect(await ids(c.find({ status: 'queued' }))).toEqual(['a', 'b', 'd']);
+      expect(await c.countDocuments({ status: 'running' })).toBe(0);
+      await c.deleteMany({ status: 'queued' });
+      expect(await ids(c.find({ status: { $in: ['queued', 'failed'] } }))).toEqual(['c']);
+      await c.insertOne({ _id: 'f', status: 'queued' });
+      expect(await ids(c.find({ status: 'queued' }))).toEqual(['f']);
+    });
+
+    test('arrays, missing fields and null in an indexed field', async () => {
+      const c = freshDb().collection<{ _id: number; tags?: unknown }>('tagged');
+      await c.createIndex({ tags: 1 });
+      await c.insertMany([
+        { _id: 1, tags: ['a', 'b'] },
+        { _id: 2, tags: 'a' },
+        { _id: 3, tags: [['a']] },
+        { _id: 4, tags: [] },
+        { _id: 5 },
+        { _id: 6, tags: null },
+        { _id: 7, tags: ['b', null] },
+        { _id: 8, tags: { a: 1 } },
+      ]);
+      expect(await ids(c.find({ tags: 'a' }).sort({ _id: 1 }))).toEqual([1, 2]);
+      expect(await ids(c.find({ tags: { $in: ['b', 'zzz'] } }).sort({ _id: 1 }))).toEqual([1, 7]);
+      expect(await ids(c.find({ tags: { $eq: 'b' } }).sort({ _id: 1 }))).toEqual([1, 7]);
+      // null matches a missing field and null elements; an array value matches an equal array or an element.
+      expect(await ids(c.find({ tags: null }).sort({ _id: 1 }))).toEqual([5, 6, 7]);
+      expect(await ids(c.find({ tags: { $in: [null, 'a'] } }).sort({ _id: 1 }))).toEqual([1, 2, 5, 6, 7]);
+      expect(await ids(c.find({ tags: ['a'] }).sort({ _id: 1 }))).toEqual([3]);
+      expect(await ids(c.find({ tags: ['a', 'b'] }).sort({ _id: 1 }))).toEqual([1]);
+      expect(await ids(c.find({ tags: [] }).sort({ _id: 1 }))).toEqual([4]);
+      expect(await ids(c.find({ tags: { a: 1 } }))).toEqual([8]);
+      // An element removed from an array no longer finds its document.
+      await c.updateOne({ _id: 1 }, { $pull: { tags: 'a' } } as never);
+      expect(await ids(c.find({ tags: 'a' }))).toEqual([2]);
+      await c.updateOne({ _id: 4 }, { $push: { tags: 'a' } } as never);
+      expect(await ids(c.find({ tags: 'a' }).sort({ _id: 1 }))).toEqual([2, 4]);
+    });
+
+    test('numbers of different BSON types, Dates and ObjectIds in an indexed field', async () => {
+      const c = freshDb().collection<{ _id: number; v: unknown }>('typed');
+      await c.createIndex({ v: 1 });
+      const ref = new ObjectId();
+      await c.insertMany([
+        { _id: 1, v: new Int32(1) },
+        { _id: 2, v: new Double(1) },
+        { _id: 3, v: Long.fromNumber(1) },
+        { _id: 4, v: '1' },
+        { _id: 5, v: 1.5 },
+        { _id: 6, v: true },
+        { _id: 7, v: new Date(1) },
+        { _id: 8, v: ref },
+        { _id: 9, v: ref.toHexString() },
+        { _id: 10, v: 0 },
+        { _id: 11, v: [2, new Date(2)] },
+      ]);
+      for (const one of [1, new Int32(1), new Double(1), Long.fromNumber(1)]) {
+        expect(await ids(c.find({ v: one }).sort({ _id: 1 }))).toEqual([1, 2, 3]);
+      }
+      expect(await ids(c.find({ v: { $in: [Long.fromNumber(1), '1'] } }).sort({ _id: 1 }))).toEqual([1, 2, 3, 4]);
+      expect(await ids(c.find({ v: '1' }))).toEqual([4]);
+      expect(await ids(c.find({ v: 1.5 }))).toEqual([5]);
+      expect(await ids(c.find({ v: true }))).toEqual([6]);
+      expect(await ids(c.find({ v: new Date(1) }))).toEqual([7]);
+      expect(await ids(c.find({ v: new Date(2) }))).toEqual([11]);
+      expect(await ids(c.find({ v: 2 }))).toEqual([11]);
+      expect(await ids(c.find({ v: ref }))).toEqual([8]);
+      expect(await ids(c.find({ v: new ObjectId(ref.toHexString()) }))).toEqual([8]);
+      expect(await ids(c.find({ v: ref.toHexString() }))).toEqual([9]);
+      expect(await ids(c.find({ v: -0 }))).toEqual([10]);
+    });
+
+    test('the leading field of a compound index, with further conditions', async () => {
+      const c = freshDb().collection<{ _id: string; owner: string; status: string; n: number }>('runs');
+      await c.createIndex({ owner: 1, status: 1 }, { name: 'owner_status' });
+      await c.createIndex({ status: 1, n: 1 });
+      const statuses = ['queued', 'running', 'succeeded'];
+      await c.insertMany(Array.from({ length: 30 }, (_, i) => ({ _id: `r${String(i).padStart(2, '0')}`, owner: `o${i % 3}`, status: statuses[i % 4 === 0 ? 0 : i % 3]!, n: i })));
+      const all = await c.find().toArray();
+      const expected = (f: (d: (typeof all)[number]) => boolean) => all.filter(f).map((d) => d._id);
+      expect(await c.countDocuments({ owner: 'o1', status: { $in: ['queued', 'running'] } })).toBe(expected((d) => d.owner === 'o1' && ['queued', 'running'].includes(d.status)).length);
+      expect(await ids(c.find({ owner: 'o2' }).sort({ _id: 1 }))).toEqual(expected((d) => d.owner === 'o2'));
+      expect(await ids(c.find({ owner: 'o2', n: { $gt: 10 } }).sort({ _id: 1 }))).toEqual(expected((d) => d.owner === 'o2' && d.n > 10));
+      expect(await ids(c.find({ status: 'queued', owner: { $ne: 'o0' } }).sort({ _id: 1 }))).toEqual(expected((d) => d.status === 'queued' && d.owner !== 'o0'));
+      expect(await ids(c.find({ owner: 'o0', $or: [{ n: 3 }, { n: 6 }, { n: 7 }] }).sort({ _id: 1 }))).toEqual(['r03', 'r06']);
+      expect(await ids(c.find({ owner: { $in: [] } }))).toEqual([]);
+      expect(await ids(c.find({ owner: 'nobody', status: 'queued' }))).toEqual([]);
+      // Not the leading field of owner_status, nor an operator a lookup answers: still right.
+      expect(await ids(c.find({ owner: { $gt: 'o1' } }).sort({ _id: 1 }))).toEqual(expected((d) => d.owner > 'o1'));
+      expect(await ids(c.find({ n: 4 }))).toEqual(['r04']);
+      const agg = await c.aggregate([{ $match: { owner: 'o1' } }, { $group: { _id: '$status', k: { $sum: 1 } } }, { $sort: { _id: 1 } }]).toArray();
+      expect(agg).toEqual(
+        [...new Set(all.filter((d) => d.owner === 'o1').map((d) => d.status))].sort().map((s) => ({ _id: s, k: all.filter((d) => d.owner === 'o1' && d.status === s).length })),
+      );
+    });
+
+    test('_id with other conditions: the _id finds the document, the others still decide', async () => {
+      const c = freshDb().collection<{ _id: string; status: string; owner: string }>('claims');
+      await c.createIndex({ owner: 1 });
+      await c.insertMany([
+        { _id: 'j1', status: 'running', owner: 'a' },
+        { _id: 'j2', status: 'queued', owner: 'a' },
+        { _id: 'j3', status: 'queued', owner: 'b' },
+      ]);
+      expect(await c.findOneAndUpdate({ _id: 'j1', status: { $in: ['queued'] } }, { $set: { status: 'running' } })).toBeNull();
+      expect((await c.updateOne({ _id: 'j1', status: 'queued' }, { $set: { status: 'done' } })).matchedCount).toBe(0);
+      expect((await c.deleteOne({ _id: 'j3', owner: 'a' })).deletedCount).toBe(0);
+      expect(await c.countDocuments({ _id: 'j2', owner: 'b' })).toBe(0);
+      expect(await c.findOneAndUpdate({ _id: 'j2', status: { $in: ['queued', 'running'] } }, { $set: { status: 'running' } }, { returnDocument: 'after' })).toEqual({ _id: 'j2', status: 'running', owner: 'a' });
+      expect((await c.updateOne({ _id: 'j2', status: 'running', owner: 'a' }, { $set: { status: 'done' } })).modifiedCount).toBe(1);
+      expect(await ids(c.find({ _id: { $in: ['j3', 'nope', 'j1'] } }).sort({ _id: 1 }))).toEqual(['j1', 'j3']);
+      expect(await ids(c.find({ _id: { $in: ['j1', 'j3'] }, owner: 'b' }))).toEqual(['j3']);
+      expect(await c.findOne({ _id: 'nope', owner: 'a' })).toBeNull();
+      expect(await c.find({ _id: 'j2' }).toArray()).toEqual([{ _id: 'j2', status: 'done', owner: 'a' }]);
+    });
+
+    test('after dropIndex, and after the index is created again over changed documents', async () => {
+      const c = freshDb().collection<{ _id: number; v: string }>('dropped');
+      await c.createIndex({ v: 1 }, { name: 'v' });
+      await c.insertMany([1, 2, 3].map((_id) => ({ _id, v: 'x' })));
+      expect(await c.countDocuments({ v: 'x' })).toBe(3);
+      await c.dropIndex('v');
+      await c.updateOne({ _id: 1 }, { $set: { v: 'y' } });
+      expect(await ids(c.find({ v: 'x' }))).toEqual([2, 3]);
+      await c.createIndex({ v: 1 }, { name: 'v' });
+      await c.updateOne({ _id: 2 }, { $set: { v: 'y' } });
+      expect(await ids(c.find({ v: 'y' }))).toEqual([1, 2]);
+      expect(await ids(c.find({ v: 'x' }))).toEqual([3]);
+      await c.rename('moved');
+      const moved = c.db.collection<{ _id: number; v: string }>('moved');
+      await moved.deleteOne({ _id: 1 });
+      expect(await ids(moved.find({ v: 'y' }))).toEqual([2]);
     });
   });
 

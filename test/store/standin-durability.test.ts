@@ -142,6 +142,40 @@ describe('a restart on the same file', () => {
     expect((await third.db.collection('runs').find().toArray()).at(-1)!._id).toEqual(newId);
   });
 
+  test('indexed queries find what was written before the restart, and keep up after it', async () => {
+    const first = await start();
+    const runs = first.db.collection<{ _id: string; owner: string; status: string; tags?: string[] }>('runs');
+    await runs.createIndex({ owner: 1, status: 1 }, { name: 'owner_status' });
+    await runs.createIndex({ status: 1 }, { name: 'status' });
+    await runs.createIndex({ tags: 1 }, { name: 'tags' });
+    await runs.insertMany(Array.from({ length: 12 }, (_, i) => ({ _id: `r${String(i).padStart(2, '0')}`, owner: `o${i % 3}`, status: 'queued', tags: [`t${i % 2}`] })));
+    await runs.updateOne({ _id: 'r00' }, { $set: { owner: 'o9', status: 'running' } });
+    await runs.deleteOne({ _id: 'r03' });
+    const events = first.db.collection<{ runId: string; seq: number }>('run_events');
+    await events.createIndex({ runId: 1, seq: 1 }, { unique: true, name: 'run_seq' });
+    await events.insertMany(Array.from({ length: 30 }, (_, i) => ({ runId: `run${i % 3}`, seq: Math.floor(i / 3) + 1 })));
+    await first.stop();
+
+    const second = await start();
+    const again = second.db.collection<{ _id: string; owner: string; status: string; tags?: string[] }>('runs');
+    const ids = (filter: object) => again.find(filter).map((d) => d._id).toArray();
+    expect(await ids({ owner: 'o0' })).toEqual(['r06', 'r09']);
+    expect(await ids({ owner: 'o9' })).toEqual(['r00']);
+    expect(await again.countDocuments({ owner: 'o1', status: { $in: ['queued', 'running'] } })).toBe(4);
+    expect(await ids({ tags: 't1', owner: 'o0' })).toEqual(['r09']);
+    expect(await ids({ _id: 'r03' })).toEqual([]);
+    const ev = second.db.collection<{ runId: string; seq: number }>('run_events');
+    expect((await ev.find({ runId: 'run1' }).sort({ seq: -1 }).limit(1).next())?.seq).toBe(10);
+    expect((await ev.find({ runId: 'run2', seq: { $gt: 8 } }).sort({ seq: 1 }).toArray()).map((e) => e.seq)).toEqual([9, 10]);
+    // Changes after the restart move documents between values, as before it.
+    await again.updateOne({ _id: 'r06' }, { $set: { owner: 'o1' } });
+    await again.deleteOne({ _id: 'r09' });
+    expect(await ids({ owner: 'o0' })).toEqual([]);
+    expect(await ids({ owner: 'o1' })).toEqual(['r01', 'r04', 'r06', 'r07', 'r10']);
+    await again.dropIndex('owner_status');
+    expect(await ids({ owner: 'o1', status: 'queued' })).toEqual(['r01', 'r04', 'r06', 'r07', 'r10']);
+  });
+
   test('a dropped database stays dropped, the others stay', async () => {
     const first = await start();
     await first.db.collection('runs').insertOne({ _id: 'kept' } as never);
