@@ -5,8 +5,8 @@
  * machine line, ready for the README.
  *
  *   (a) Paddock: a real system in a separate process (`scripts/start.ts`, its
- *       defaults, its own redis-server, the MongoDB stand-in served from this
- *       process), driven over HTTP on loopback (scripts/bench/paddock.ts).
+ *       defaults, its own redis-server, the MongoDB stand-in in a process of its
+ *       own, scripts/bench/standin.ts), driven over HTTP on loopback (scripts/bench/paddock.ts).
  *   (b) naive: per job, one container created, attached, started, waited for
  *       and removed through dockerode — same image, same hardened spec
  *       (spec.ts) with the program as its command, same programs.
@@ -32,7 +32,6 @@ import { parseArgs } from 'node:util';
 import { signToken } from '../api/auth';
 import { DEFAULT_SANDBOX_IMAGE } from '../core/config';
 import { startLocalRedis } from '../core/local-redis';
-import { startMongoStandin } from '../mongo-standin';
 import { LABEL_SCOPE } from '../sandbox/spec';
 import { generateBatch } from './bench/batch';
 import { batchWall, latency, summarise, throughput, type Budget, type Latency } from './bench/measure';
@@ -41,6 +40,7 @@ import { bareLifecycle, docker, naiveRun, registeredRuntimes, type NaiveTarget }
 import { paddockRun, stagesOf, startPaddock, type JobHashes, type PaddockProcess, type RunSpec, type Stages } from './bench/paddock';
 import { ms, perS, sec, table, times, type Row } from './bench/report';
 import { sessionRows } from './bench/sessions';
+import { startStandinProcess } from './bench/standin';
 
 const { values: args } = parseArgs({
   options: {
@@ -146,6 +146,8 @@ interface Deployment {
   naive: NaiveTarget;
   /** Its BullMQ jobs, for the stage breakdown. */
   jobs: JobHashes;
+  /** The MongoDB stand-in's process (its CPU is a part of its own). */
+  mongoPid: number;
 }
 
 /**
@@ -153,9 +155,10 @@ interface Deployment {
  * the machine's CPU went per run, by part (scripts/bench/cpu.ts).
  */
 async function paddockThroughput(d: Deployment, spec: RunSpec, what: string): Promise<{ perSecond: number; cpuRow: Row }> {
-  const before = sampleParts(d.paddock.pid);
+  const pids = { paddock: d.paddock.pid, mongo: d.mongoPid };
+  const before = sampleParts(pids);
   const t = await throughput(budget, () => paddockRun(d.paddock.url, d.token, spec));
-  const per = partsPer(before, sampleParts(d.paddock.pid), t.n + budget.concurrency);
+  const per = partsPer(before, sampleParts(pids), t.n + budget.concurrency);
   const total = Object.values(per).reduce((a, b) => a + b, 0);
   return {
     perSecond: t.perSecond,
@@ -254,13 +257,13 @@ function stageRows(label: string, posts: number[], stages: Stages[]): Row[] {
 
 // ---- deployments ---------------------------------------------------------------------------
 
-async function deploy(label: string, runtime: string | undefined, env: Record<string, string>, redis: Redis): Promise<Deployment> {
+async function deploy(label: string, runtime: string | undefined, env: Record<string, string>, redis: Redis, mongoPid: number): Promise<Deployment> {
   const name = `${SCOPE}${runtime ? `-${runtime}` : ''}`;
   const paddock = await startPaddock(ROOT, name, { ...env, QUEUE_PREFIX: name, ...(runtime ? { SANDBOX_RUNTIME: runtime } : {}) }, () => interrupted);
   cleanups.push(() => paddock.stop(failed));
   say(`Paddock${runtime ? ` (${runtime})` : ''} up at ${paddock.url} (log: ${paddock.logFile})`);
   const token = await signToken({ secret: SECRET }, { sub: 'bench', role: 'user' });
-  return { label, name: runtime ?? 'runc', paddock, token, naive: { image: IMAGE, scope: `${name}-naive`, runtime }, jobs: { redis, prefix: name } };
+  return { label, name: runtime ?? 'runc', paddock, token, naive: { image: IMAGE, scope: `${name}-naive`, runtime }, jobs: { redis, prefix: name }, mongoPid };
 }
 
 function machine(): string {
@@ -284,8 +287,8 @@ async function main(): Promise<void> {
   say(header);
   const redis = await startLocalRedis();
   cleanups.push(() => redis.close());
-  const mongo = await startMongoStandin();
-  cleanups.push(() => mongo.close());
+  const mongo = await startStandinProcess(ROOT);
+  cleanups.push(() => mongo.stop());
   const base = { REDIS_URL: redis.url, MONGO_URL: mongo.url, JWT_SECRET: SECRET, ...OVERRIDES };
   const jobsRedis = new Redis(redis.url, { lazyConnect: true });
   cleanups.push(async () => void jobsRedis.disconnect());
@@ -297,7 +300,7 @@ async function main(): Promise<void> {
   });
 
   const rows: Row[] = [];
-  const d = await deploy('', undefined, base, jobsRedis);
+  const d = await deploy('', undefined, base, jobsRedis, mongo.pid);
   const { perSecond: runcCeiling, cpu: runcCpu } = await ceiling(d.naive);
   rows.push({ workload: 'container-lifecycle ceiling (`/bin/true`, create/start/wait/remove, nothing else)', paddock: '', naive: perS(runcCeiling, 'lifecycles/s'), ratio: '', target: '' });
   rows.push(cpuRow('', runcCpu));
@@ -314,7 +317,7 @@ async function main(): Promise<void> {
   const wanted = args.runtimes === undefined ? undefined : args.runtimes.split(',').filter(Boolean);
   const others = registeredRuntimes().filter((r) => r !== 'runc' && !r.startsWith('io.containerd.') && (wanted?.includes(r) ?? true));
   for (const runtime of others) {
-    const o = await deploy(`**${runtime}:** `, runtime, base, jobsRedis);
+    const o = await deploy(`**${runtime}:** `, runtime, base, jobsRedis, mongo.pid);
     const { perSecond: c, cpu } = await ceiling(o.naive);
     rows.push({ workload: `${o.label}container-lifecycle ceiling`, paddock: '', naive: perS(c, 'lifecycles/s'), ratio: `${times(c / runcCeiling)} runc's`, target: '' });
     rows.push(cpuRow(o.label, cpu));

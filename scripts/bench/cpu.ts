@@ -57,31 +57,38 @@ export function cpuPer(before: CpuSample, after: CpuSample, units: number): CpuS
 
 /**
  * CPU by part of the deployment, ms, from every live process: Paddock's own
- * process, Redis, this process (the bench's HTTP clients and the MongoDB
- * stand-in it serves), the container engine (dockerd, containerd, shims),
+ * process, Redis, the MongoDB stand-in's process, this process (the bench's
+ * HTTP clients), the container engine (dockerd, containerd, shims),
  * processes inside containers, and the rest of the machine (the kernel, and
  * processes that exited between the samples: the OCI runtime, short programs).
  */
-export const PARTS = ['paddock', 'redis', 'bench', 'engine', 'sandboxes', 'rest'] as const;
+export const PARTS = ['paddock', 'redis', 'mongo', 'bench', 'engine', 'sandboxes', 'rest'] as const;
 export type Part = (typeof PARTS)[number];
 export type PartSample = Record<Part, number>;
 
 const PART_LABEL: Record<Part, string> = {
   paddock: 'Paddock',
   redis: 'Redis',
-  bench: 'bench clients + MongoDB stand-in',
+  mongo: 'MongoDB stand-in',
+  bench: 'bench clients',
   engine: 'dockerd + containerd + shims',
   sandboxes: 'inside containers',
   rest: 'rest (kernel, exited processes)',
 };
 
-export function sampleParts(paddockPid: number): PartSample {
-  const parts: PartSample = { paddock: 0, redis: 0, bench: 0, engine: 0, sandboxes: 0, rest: 0 };
+/** The processes the bench started, by pid. */
+export interface BenchPids {
+  paddock: number;
+  mongo: number;
+}
+
+export function sampleParts(pids: BenchPids): PartSample {
+  const parts: PartSample = { paddock: 0, redis: 0, mongo: 0, bench: 0, engine: 0, sandboxes: 0, rest: 0 };
   let attributed = 0;
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    const part = partOf(pid, paddockPid);
+    const part = partOf(pid, pids);
     if (!part) continue;
     const cpu = processCpuMs(pid);
     parts[part] += cpu;
@@ -91,8 +98,9 @@ export function sampleParts(paddockPid: number): PartSample {
   return parts;
 }
 
-function partOf(pid: number, paddockPid: number): Part | null {
-  if (pid === paddockPid) return 'paddock';
+function partOf(pid: number, pids: BenchPids): Part | null {
+  if (pid === pids.paddock) return 'paddock';
+  if (pid === pids.mongo) return 'mongo';
   if (pid === process.pid) return 'bench';
   let comm: string;
   let cgroup: string;
