@@ -252,7 +252,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
           size: poolSize,
           refillConcurrency: Math.max(1, opts.pool.refillConcurrency ?? 2),
           maxIdleMs: poolMaxIdleMs,
-          prestart: opts.pool.prestart ?? opts.runtime !== 'runsc',
+          prestart: opts.pool.prestart ?? true,
           overflowCold: opts.pool.overflowCold ?? false,
           launch: (prestart) => launch(opts.pool!.limits, `pool-${Math.random().toString(36).slice(2, 10)}`, prestart),
           discard: (a) => discard(a),
