@@ -54,6 +54,7 @@ export class AgentContainer {
   private readyWaiters: ((ok: boolean) => void)[] = [];
   private agentStderr = '';
   private deathReason: string | null = null;
+  private failed = false;
   private readonly diedPromise: Promise<void>;
   private markDied!: () => void;
 
@@ -94,6 +95,11 @@ export class AgentContainer {
 
   get isDead(): boolean {
     return this.state === 'dead';
+  }
+
+  /** The worker killed it because the agent failed (protocol error, `F` frame, not ready in time). */
+  get killedByWorker(): boolean {
+    return this.failed;
   }
 
   /** Resolves once the attach stream has ended (the container exited or was removed). */
@@ -211,6 +217,7 @@ export class AgentContainer {
 
   private fail(reason: string): void {
     if (this.state === 'dead') return;
+    this.failed = true;
     this.log.warn({ reason, agentStderr: this.agentStderr || undefined }, 'sandbox agent failed');
     this.handle.kill().catch(() => undefined);
     this.onClosed(reason);

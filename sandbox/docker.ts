@@ -38,6 +38,13 @@ export interface ContainerHandle {
   inspect(): Promise<ExitState>;
   /** The raw inspect document (tests check the hardening against it). */
   inspectRaw(): Promise<unknown>;
+  /**
+   * Whether dockerd logged an `oom` event for this container between `sinceMs` and
+   * `untilMs` (epoch ms, the daemon's clock, e.g. from `inspect`). Reads the event log
+   * and, when `untilMs` is still ahead, follows it until then: resolves by `untilMs` at
+   * the latest, at once when the event is seen. False if the events can't be read.
+   */
+  oomLogged(sinceMs: number, untilMs: number): Promise<boolean>;
   /** Changes cgroup limits of a created or running container in place. */
   update(resources: ResourceUpdate): Promise<void>;
   /** SIGKILL; a container that is not running (or gone) is not an error. */
@@ -112,7 +119,10 @@ export function preciseDurationMs(startedAt: string | undefined, finishedAt: str
 }
 
 class Handle implements ContainerHandle {
-  constructor(private readonly c: Docker.Container) {}
+  constructor(
+    private readonly docker: Docker,
+    private readonly c: Docker.Container,
+  ) {}
 
   get id(): string {
     return this.c.id;
@@ -161,6 +171,48 @@ class Handle implements ContainerHandle {
     return call('inspect', () => this.c.inspect());
   }
 
+  async oomLogged(sinceMs: number, untilMs: number): Promise<boolean> {
+    let stream: NodeJS.ReadableStream & { destroy?: () => void };
+    try {
+      stream = await this.events(sinceMs, untilMs);
+    } catch {
+      return false;
+    }
+    return new Promise((resolve) => {
+      let buf = '';
+      const done = (seen: boolean) => {
+        stream.removeAllListeners();
+        stream.on('error', () => {});
+        stream.destroy?.();
+        resolve(seen);
+      };
+      stream.on('data', (chunk: Buffer) => {
+        buf += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          try {
+            if ((JSON.parse(line) as { Action?: string }).Action === 'oom') return done(true);
+          } catch {
+            // a partial or foreign line: not an oom event
+          }
+        }
+      });
+      stream.on('end', () => done(false));
+      stream.on('close', () => done(false));
+      stream.on('error', () => done(false));
+    });
+  }
+
+  private events(sinceMs: number, untilMs: number): Promise<NodeJS.ReadableStream> {
+    return this.docker.getEvents({
+      since: Math.floor(sinceMs / 1000),
+      until: Math.ceil(untilMs / 1000),
+      filters: { type: ['container'], container: [this.c.id], event: ['oom'] },
+    });
+  }
+
   update(resources: ResourceUpdate): Promise<void> {
     return call('update', async () => {
       await this.c.update({ ...resources });
@@ -196,13 +248,13 @@ export function createDockerClient(socketPath: string): DockerClient {
         await docker.ping();
       }),
     createContainer: (spec) =>
-      call('create', async () => new Handle(await docker.createContainer(spec as Docker.ContainerCreateOptions))),
+      call('create', async () => new Handle(docker, await docker.createContainer(spec as Docker.ContainerCreateOptions))),
     listContainers: (labels) =>
       call('list', async () => {
         const list = await docker.listContainers({ all: true, filters: { label: labels } });
         return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State, createdAt: c.Created * 1000 }));
       }),
-    container: (id) => new Handle(docker.getContainer(id)),
+    container: (id) => new Handle(docker, docker.getContainer(id)),
   };
 }
 

@@ -39,10 +39,13 @@ export class ReuseCache {
     return this.idle.length;
   }
 
-  /** A ready container of `key` (the most recently used), waiting for one being wiped; null if none. */
-  async take(key: string): Promise<AgentContainer | null> {
+  /**
+   * A ready container of `key` (the most recently used) that `fits`, waiting for one being
+   * wiped; null if none. Idle ones that don't fit stay for the key's later runs.
+   */
+  async take(key: string, fits: (agent: AgentContainer) => boolean = () => true): Promise<AgentContainer | null> {
     for (;;) {
-      const agent = this.takeIdle(key);
+      const agent = this.takeIdle(key, fits);
       if (agent) return agent;
       const pending = this.wiping.get(key);
       if (!pending || pending.size === 0) return null;
@@ -77,10 +80,11 @@ export class ReuseCache {
     await Promise.all([...this.wiping.values()].flatMap((s) => [...s]));
   }
 
-  private takeIdle(key: string): AgentContainer | null {
+  private takeIdle(key: string, fits: (agent: AgentContainer) => boolean): AgentContainer | null {
     for (let i = this.idle.length - 1; i >= 0; i--) {
       const entry = this.idle[i]!;
       if (entry.key !== key) continue;
+      if (entry.agent.isReady && !fits(entry.agent)) continue;
       this.idle.splice(i, 1);
       if (entry.agent.isReady) return entry.agent;
       this.opts.discard(entry.agent);

@@ -15,8 +15,8 @@
 import { constants as osConstants } from 'node:os';
 import { SandboxInfraError, ValidationError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { AgentContainer, type CgroupLimits } from './agent';
-import { createDockerClient } from './docker';
+import { AgentContainer, sameCgroupLimits, type CgroupLimits } from './agent';
+import { createDockerClient, type ContainerHandle } from './docker';
 import { Janitor } from './janitor';
 import { OutputCollector } from './output';
 import { OutputFiles } from './output-files';
@@ -102,6 +102,8 @@ export interface PooledSandbox extends Sandbox {
 const DRAIN_MS = 2000;
 /** How long a container whose attach stream ended may take to be recorded as exited. */
 const EXIT_STATE_WAIT_MS = 5000;
+/** How long past a SIGKILLed container's exit dockerd may still log its `oom` event (see diedOfOom). */
+const OOM_EVENT_WAIT_MS = 5000;
 /** After an exit frame: how long a single-use agent may take to exit before we force-remove. */
 const EXIT_WAIT_MS = 2000;
 /** The agent outlives the longest idle period the worker allows by this much. */
@@ -201,13 +203,30 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
       });
     } catch (err) {
       if (!id) throw err;
-      // As for a run (below): the agent's stream can end before dockerd records the exit and OOMKilled.
-      const handle = docker.container(id);
-      await handle.wait(AbortSignal.timeout(EXIT_STATE_WAIT_MS)).catch(() => {});
-      const state = await handle.inspect().catch(() => null);
+      const oom = await diedOfOom(docker.container(id));
       void janitor.dispose(id);
-      throw state?.oomKilled ? new TooSmall(`${limits.memoryMb} MiB is too little memory for the sandbox agent`) : err;
+      throw oom ? new TooSmall(`${limits.memoryMb} MiB is too little memory for the sandbox agent`) : err;
     }
+  }
+
+  /**
+   * After a container ended without the agent's report: whether the kernel OOM-killed
+   * something in it. The attach stream can end before dockerd has recorded the exit, so
+   * that comes first. Then `OOMKilled` is not enough: dockerd sets it only if the shim's
+   * OOM event reached it before the exit event, and when the kill ended the container
+   * itself (its agent; under runsc the whole sandbox, every time) the two race — measured
+   * here under runsc, 1 memory bomb in ~10 came as `die`, then `oom` 60 ms later, with
+   * OOMKilled false (containerd/containerd#12260). dockerd logs the `oom` event either way,
+   * so a SIGKILLed container without the flag has its event log read, up to
+   * OOM_EVENT_WAIT_MS past its exit (the daemon's clock; at once if the event is there).
+   */
+  async function diedOfOom(handle: ContainerHandle): Promise<boolean> {
+    await handle.wait(AbortSignal.timeout(EXIT_STATE_WAIT_MS)).catch(() => {});
+    const state = await handle.inspect().catch(() => null);
+    if (!state || state.running) return false;
+    if (state.oomKilled) return true;
+    if (state.exitCode !== 137 || state.startedAt === null || state.finishedAt === null) return false;
+    return handle.oomLogged(state.startedAt, state.finishedAt + OOM_EVENT_WAIT_MS);
   }
 
   /**
@@ -233,7 +252,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
           size: poolSize,
           refillConcurrency: Math.max(1, opts.pool.refillConcurrency ?? 2),
           maxIdleMs: poolMaxIdleMs,
-          prestart: opts.pool.prestart ?? opts.runtime !== 'runsc',
+          prestart: opts.pool.prestart ?? true,
           overflowCold: opts.pool.overflowCold ?? false,
           launch: (prestart) => launch(opts.pool!.limits, `pool-${Math.random().toString(36).slice(2, 10)}`, prestart),
           discard: (a) => discard(a),
@@ -247,12 +266,21 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
     discard: (a) => discard(a),
   });
 
+  /**
+   * Whether a started container can take `limits`: under runsc its cgroup can't be changed
+   * (`docker update` fails: runsc 20221219 has no `update` command), so only a container
+   * created with exactly those limits fits; the rest of the time a run goes cold.
+   */
+  const fits = (agent: Pick<AgentContainer, 'limits'>, limits: SandboxLimits): boolean =>
+    opts.runtime !== 'runsc' || sameCgroupLimits(agent.limits, cgroupOf(limits));
+
   /** A ready container for this run, or null if the run was stopped meanwhile. */
   async function acquire(req: ExecRequest, ref: StopRef, coldOnly: boolean): Promise<Lease | null> {
     if (!coldOnly) {
-      const kept = req.reuseKey ? await reuse.take(req.reuseKey) : null;
+      const kept = req.reuseKey ? await reuse.take(req.reuseKey, (a) => fits(a, req.limits)) : null;
       if (kept) return { agent: kept, source: 'reuse' };
-      const warm = pool ? await pool.acquire(ref.abort.signal, prestartFor(req.language)) : null;
+      const usePool = pool && fits({ limits: cgroupOf(opts.pool!.limits) }, req.limits);
+      const warm = usePool ? await pool.acquire(ref.abort.signal, prestartFor(req.language)) : null;
       if (warm && ref.reason) {
         pool!.giveBack(warm);
         return null;
@@ -390,15 +418,22 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
     }
 
     if (result.kind === 'gone') {
-      // Died without an exit frame: OOM-killed agent, killed from outside, agent failure.
-      // The attach stream can end before dockerd has recorded the exit (under runsc the
-      // whole sandbox is OOM-killed, and OOMKilled is only set with the exit): wait for it.
-      await agent.handle.wait(AbortSignal.timeout(EXIT_STATE_WAIT_MS)).catch(() => {});
-      const state = await agent.handle.inspect().catch(() => null);
+      // Died without an exit frame: OOM-killed agent (under runsc: the whole sandbox),
+      // killed from outside, agent failure (then we killed it).
+      const oom = !agent.killedByWorker && (await diedOfOom(agent.handle));
       discard(agent);
-      if (state?.oomKilled) {
+      if (oom) {
         const { stdout, stderr, truncated } = collector.finish();
-        return { exitCode: 137, signal: 'SIGKILL', stdout, stderr, truncated, wallMs: Math.round(elapsed), verdict: 'memory_exceeded' };
+        return {
+          exitCode: 137,
+          signal: 'SIGKILL',
+          stdout,
+          stderr,
+          truncated,
+          wallMs: Math.round(elapsed),
+          ...(opts.runtime === 'runsc' ? { accounting: MEMORY_ACCOUNTING_UNAVAILABLE } : {}),
+          verdict: 'memory_exceeded',
+        };
       }
       if (!started) throw new NotStarted(`sandbox container died before the run started: ${result.reason}`);
       throw new SandboxInfraError(`sandbox container died during the run: ${result.reason}`);
@@ -460,7 +495,7 @@ export function createSandbox(opts: SandboxOptions): PooledSandbox {
    */
   async function launchForSession(limits: SandboxLimits, id: string): Promise<AgentContainer> {
     // An aborted signal: take one that is ready, never wait for the refill.
-    const warm = pool ? await pool.acquire(AbortSignal.abort()) : null;
+    const warm = pool && fits({ limits: cgroupOf(opts.pool!.limits) }, limits) ? await pool.acquire(AbortSignal.abort()) : null;
     pool?.nudge();
     if (warm) {
       try {

@@ -86,8 +86,8 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
         limits: maxLimits,
         refillConcurrency: config.SANDBOX_POOL_REFILL_CONCURRENCY,
         maxIdleMs: config.SANDBOX_POOL_MAX_IDLE_MS,
-        // auto: on for runc/crun; not under gVisor, where the pre-started interpreter is not yet tested.
-        prestart: config.SANDBOX_POOL_PRESTART === 'auto' ? config.SANDBOX_RUNTIME !== 'runsc' : config.SANDBOX_POOL_PRESTART === 'off' ? false : config.SANDBOX_POOL_PRESTART,
+        // auto: following demand, on every runtime (test/sandbox/prestart.test.ts also passes under runsc).
+        prestart: config.SANDBOX_POOL_PRESTART === 'auto' ? true : config.SANDBOX_POOL_PRESTART === 'off' ? false : config.SANDBOX_POOL_PRESTART,
         overflowCold: config.SANDBOX_POOL_OVERFLOW_COLD === '1',
       },
       reuse: { idleMs: config.SANDBOX_REUSE_IDLE_MS, maxIdle: config.SANDBOX_REUSE_MAX_IDLE },

@@ -129,6 +129,10 @@ type TestSandboxOptions = Omit<Partial<SandboxOptions>, 'pool'> & {
 export function testSandbox(opts: TestSandboxOptions): { sandbox: PooledSandbox; watch: SandboxWatcher } {
   const watch = new SandboxWatcher();
   const { pool, ...rest } = opts;
+  const runtime = rest.runtime ?? process.env.SANDBOX_RUNTIME;
+  // Pool containers above BASE_LIMITS get lowered for a run; under runsc a started
+  // container's cgroup can't change (runner.ts `fits`), so there they are made at BASE_LIMITS.
+  const poolLimits = runtime === 'runsc' ? BASE_LIMITS : { ...BASE_LIMITS, memoryMb: 256 };
   const sandbox = createSandbox({
     image: IMAGE,
     socketPath: SOCKET,
@@ -139,7 +143,7 @@ export function testSandbox(opts: TestSandboxOptions): { sandbox: PooledSandbox;
     // SANDBOX_RUNTIME=runsc npx jest test/sandbox/...: a suite under gVisor (hostile-runsc.test.ts always is).
     ...(process.env.SANDBOX_RUNTIME ? { runtime: process.env.SANDBOX_RUNTIME } : {}),
     ...rest,
-    ...(pool ? { pool: { limits: { ...BASE_LIMITS, memoryMb: 256 }, ...pool } } : {}),
+    ...(pool ? { pool: { limits: poolLimits, ...pool } } : {}),
   });
   return { sandbox, watch };
 }

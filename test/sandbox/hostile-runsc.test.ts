@@ -1,24 +1,17 @@
 /**
- * The hostile fixtures under gVisor, with PADDOCK_TEST_RUNSC=1 (hostile.test.ts runs
- * them on Docker's default runtime in every `npm test`): each fixture's `runsc` expectation says
- * what differs there and why. Also: results under runsc say that memory
- * accounting is unavailable, and never carry a memory figure.
+ * The hostile fixtures under gVisor, in every `npm test` where runsc is registered
+ * (hostile.test.ts runs them on Docker's default runtime): each fixture's `runsc`
+ * expectation says what differs there and why. Also: results under runsc say that
+ * memory accounting is unavailable, and never carry a memory figure.
  *
- * Without PADDOCK_TEST_RUNSC=1, or when setup could not register runsc with
- * dockerd, it is skipped, and says so in a test named SKIPPED (and on stderr).
+ * When setup could not register runsc with dockerd, it is skipped, and says so in
+ * a test named SKIPPED (and on stderr).
  */
 import { describeHostile } from './hostile-suite';
 import { BASE_LIMITS, containersOfOwner, testSandbox, uniqueId } from './helpers';
 import { runscRegistered, warnRunscMissing } from './runsc';
 
-const registered = runscRegistered();
-// Opt-in for now: two fixtures (the memory bomb under reuse, privilege escalation in the
-// pool) still end differently from run to run under gVisor (README "Performance", not done).
-const wanted = process.env.PADDOCK_TEST_RUNSC === '1';
-
-if (!wanted) {
-  test.skip('SKIPPED: the gVisor hostile suite runs with PADDOCK_TEST_RUNSC=1', () => {});
-} else if (!registered) {
+if (!runscRegistered()) {
   warnRunscMissing('test/sandbox/hostile-runsc.test.ts');
   test.skip('SKIPPED: runsc is not registered with dockerd (scripts/setup-runtimes.sh)', () => {});
 } else {

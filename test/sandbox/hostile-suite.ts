@@ -16,14 +16,15 @@
  */
 import type { PooledSandbox } from '../../sandbox';
 
-import { expectationFor, fixtures, type FixtureExpectation, type HostileFixture, HOSTILE_LIMITS, HOSTILE_TMPFS_MB, TEST_SECRET_NAME, TEST_SECRET_VALUE } from '../fixtures/hostile';
+import { expectationFor, fixtures, limitsFor, type FixtureExpectation, type HostileFixture, HOSTILE_LIMITS, HOSTILE_TMPFS_MB, TEST_SECRET_NAME, TEST_SECRET_VALUE } from '../fixtures/hostile';
 import { checkExpectation, containersOfOwner, limiter, testSandbox, uniqueId, type SandboxWatcher } from './helpers';
 
 const ALL_MODES = ['pool', 'reuse', 'session'] as const;
 type Mode = (typeof ALL_MODES)[number];
 
-async function inSession(sandbox: PooledSandbox, runId: string, f: HostileFixture, expected: FixtureExpectation): Promise<void> {
-  const session = await sandbox.openSession({ sessionId: runId, limits: { ...HOSTILE_LIMITS, ...f.limits } });
+async function inSession(sandbox: PooledSandbox, runId: string, f: HostileFixture, runtime: string | undefined): Promise<void> {
+  const expected: FixtureExpectation = expectationFor(f, runtime);
+  const session = await sandbox.openSession({ sessionId: runId, limits: limitsFor(f, runtime) });
   try {
     checkExpectation(await session.run({ runId, language: f.language, code: f.code, files: f.files, stdin: f.stdin }), expected);
     if (!session.isOpen) return;
@@ -45,7 +46,9 @@ export function describeHostile(runtime: string | undefined): void {
       tmpfsMb: HOSTILE_TMPFS_MB,
       ...(runtime ? { runtime } : {}),
       // Pool containers get more than any fixture asks for, so every pool run is lowered first.
-      pool: { size: 2, limits: { ...HOSTILE_LIMITS, memoryMb: 256, cpus: 1, pids: 64 } },
+      // Under runsc a started container's cgroup can't be changed (runner.ts `fits`): the pool
+      // has the fixtures' usual limits, so those take pool containers and the others go cold.
+      pool: { size: 2, limits: runtime === 'runsc' ? HOSTILE_LIMITS : { ...HOSTILE_LIMITS, memoryMb: 256, cpus: 1, pids: 64 } },
     }));
   // Four at a time: CPU-bound fixtures use half a core each on a 2-core host.
   const slot = limiter(4);
@@ -61,11 +64,14 @@ export function describeHostile(runtime: string | undefined): void {
     for (const owner of Object.values(owners)) expect(await containersOfOwner(owner)).toEqual([]);
   });
 
+  // A test's clock includes its wait for a slot; the longest fixture's wall clock on top.
+  const testTimeoutMs = 60_000 + Math.max(...fixtures.map((f) => limitsFor(f, runtime).timeoutMs));
+
   describe.each(MODES)('%s', (mode) => {
     test.concurrent.each(fixtures.map((f) => [f.name, f] as const))('%s', async (_name, f) => {
       const { sandbox, watch } = sandboxFor(mode);
       const runId = uniqueId('hostile');
-      if (mode === 'session') return slot(() => inSession(sandbox, runId, f, expectationFor(f, runtime)));
+      if (mode === 'session') return slot(() => inSession(sandbox, runId, f, runtime));
       const result = await slot(() =>
         sandbox.run({
           runId,
@@ -73,13 +79,13 @@ export function describeHostile(runtime: string | undefined): void {
           code: f.code,
           files: f.files,
           stdin: f.stdin,
-          limits: { ...HOSTILE_LIMITS, ...f.limits },
+          limits: limitsFor(f, runtime),
           ...(mode === 'reuse' ? { reuseKey: 'hostile-owner' } : {}),
         }),
       );
       checkExpectation(result, expectationFor(f, runtime));
       // Single-use containers are removed (in the background, right after the result).
       if (mode === 'pool') await watch.removed(watch.containerOf(runId).containerId);
-    });
+    }, testTimeoutMs);
   });
 }
