@@ -84,12 +84,16 @@ export const RUNSC_PIDS_OVERHEAD = 128;
 /**
  * Host threads runsc may add per process of the program (its ptrace platform
  * runs a stub process per address space, and the Sentry a host thread per
- * task blocked in a system call). The program's processes are capped by
- * RLIMIT_NPROC (`runtimeUlimits`); this keeps the host cgroup above what that
- * many processes cost runsc, so a fork bomb meets EAGAIN inside the sandbox
- * instead of killing runsc (a container that dies: an infrastructure error).
+ * task blocked in a system call; Go never gives threads back, so churn counts).
+ * The program's processes are capped by RLIMIT_NPROC (`runtimeUlimits`); this
+ * keeps the host cgroup above what that many processes cost runsc, so a fork
+ * bomb meets EAGAIN inside the sandbox instead of killing runsc (a container
+ * that dies: an infrastructure error). Measured here, the bash fork bomb at 32
+ * processes peaks at ~450 host threads (~10 per process above the overhead);
+ * with 8 per process (384) the Sentry hit the cgroup's limit and died (exit 2)
+ * in 1 run of 3.
  */
-export const RUNSC_PIDS_PER_PROCESS = 8;
+export const RUNSC_PIDS_PER_PROCESS = 24;
 
 function hostPidsLimit(runtime: string | undefined, pids: number): number {
   return runtime === 'runsc' ? RUNSC_PIDS_OVERHEAD + RUNSC_PIDS_PER_PROCESS * pids : pids + PIDS_OVERHEAD;
