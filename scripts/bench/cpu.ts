@@ -66,6 +66,12 @@ export const PARTS = ['paddock', 'redis', 'mongo', 'bench', 'engine', 'sandboxes
 export type Part = (typeof PARTS)[number];
 export type PartSample = Record<Part, number>;
 
+/** Each live process's part and CPU time, and the machine's busy time, at one moment. */
+export interface PartSnapshot {
+  processes: Map<number, { part: Part; cpuMs: number }>;
+  machineMs: number;
+}
+
 const PART_LABEL: Record<Part, string> = {
   paddock: 'Paddock',
   redis: 'Redis',
@@ -82,20 +88,15 @@ export interface BenchPids {
   mongo: number;
 }
 
-export function sampleParts(pids: BenchPids): PartSample {
-  const parts: PartSample = { paddock: 0, redis: 0, mongo: 0, bench: 0, engine: 0, sandboxes: 0, rest: 0 };
-  let attributed = 0;
+export function sampleParts(pids: BenchPids): PartSnapshot {
+  const processes = new Map<number, { part: Part; cpuMs: number }>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     const part = partOf(pid, pids);
-    if (!part) continue;
-    const cpu = processCpuMs(pid);
-    parts[part] += cpu;
-    attributed += cpu;
+    if (part) processes.set(pid, { part, cpuMs: processCpuMs(pid) });
   }
-  parts.rest = machineBusyMs() - attributed;
-  return parts;
+  return { processes, machineMs: machineBusyMs() };
 }
 
 function partOf(pid: number, pids: BenchPids): Part | null {
@@ -117,8 +118,22 @@ function partOf(pid: number, pids: BenchPids): Part | null {
   return null;
 }
 
-export function partsPer(before: PartSample, after: PartSample, units: number): PartSample {
-  return Object.fromEntries(PARTS.map((p) => [p, (after[p] - before[p]) / units])) as PartSample;
+/**
+ * Per-unit CPU by part between two snapshots. A process counts with what it used
+ * between them (all of it if it started in between); one that exited in between
+ * left no figure, so its share is in `rest`, the machine's busy time minus the parts.
+ */
+export function partsPer(before: PartSnapshot, after: PartSnapshot, units: number): PartSample {
+  const per: PartSample = { paddock: 0, redis: 0, mongo: 0, bench: 0, engine: 0, sandboxes: 0, rest: 0 };
+  let attributed = 0;
+  for (const [pid, now] of after.processes) {
+    const used = now.cpuMs - (before.processes.get(pid)?.cpuMs ?? 0);
+    per[now.part] += used;
+    attributed += used;
+  }
+  per.rest = after.machineMs - before.machineMs - attributed;
+  for (const p of PARTS) per[p] /= units;
+  return per;
 }
 
 /** "Paddock 17.6 · Redis 3.0 · …" (ms per unit), largest first. */
