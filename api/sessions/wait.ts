@@ -13,8 +13,8 @@ export type SessionMilestone = 'opened' | 'ended';
  * that could not be appended must not turn a settled session into a 202).
  *
  * The holder records `holder` before it emits `opened`; an end's `end` event is
- * appended before the document turns terminal (core/jobs/finalize.ts), so a
- * document read right after it may lag: the recorded finale is laid over it.
+ * appended before the document turns terminal (core/jobs/finalize.ts), so after
+ * it the document is read until it is terminal (settledAfterEnd).
  */
 export async function waitForSession(ctx: RequestContext, id: string, milestone: SessionMilestone, ms: number): Promise<SessionDoc | null> {
   const { events, tails, store } = ctx.deps;
@@ -25,9 +25,9 @@ export async function waitForSession(ctx: RequestContext, id: string, milestone:
     for (let left = ms; left > 0; left = deadline - Date.now()) {
       const batch = await events.tail(conn, id, after, left);
       const ended = batch.some((e) => e.type === 'end');
-      if (ended || (milestone === 'opened' && batch.some((e) => e.type === 'session' && (e.data as { event?: string }).event === 'opened'))) {
-        const doc = await store.sessions.get(id);
-        return doc && ended ? withFinale(ctx, doc) : doc;
+      if (ended) return settledAfterEnd(ctx, id, deadline);
+      if (milestone === 'opened' && batch.some((e) => e.type === 'session' && (e.data as { event?: string }).event === 'opened')) {
+        return store.sessions.get(id);
       }
       after = batch.at(-1)?.seq ?? after;
     }
@@ -42,6 +42,24 @@ export async function waitForSession(ctx: RequestContext, id: string, milestone:
 function reached(doc: SessionDoc, milestone: SessionMilestone): boolean {
   if (isTerminal(doc.status)) return true;
   return milestone === 'opened' && doc.status === 'running' && doc.holder !== undefined;
+}
+
+/** Between the `end` event and the document's terminal write, finalizeJob copies the events to MongoDB (milliseconds). */
+const TERMINAL_WRITE_POLL_MS = 5;
+
+/**
+ * After the `end` event: the document as it is once finalizeJob has written its
+ * terminal state, so a read that follows this request's answer sees the end
+ * too. Nothing signals that write, so it is re-read across that short gap
+ * (bounded by the request's deadline, then the recorded finale is laid over it).
+ */
+async function settledAfterEnd(ctx: RequestContext, id: string, deadline: number): Promise<SessionDoc | null> {
+  for (;;) {
+    const doc = await ctx.deps.store.sessions.get(id);
+    if (!doc || isTerminal(doc.status)) return doc;
+    if (Date.now() >= deadline) return withFinale(ctx, doc);
+    await new Promise((r) => setTimeout(r, TERMINAL_WRITE_POLL_MS));
+  }
 }
 
 async function withFinale(ctx: RequestContext, doc: SessionDoc): Promise<SessionDoc> {
