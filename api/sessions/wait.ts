@@ -62,8 +62,8 @@ async function settledAfterEnd(ctx: RequestContext, id: string, deadline: number
   }
 }
 
+/** A document not yet terminal, with the recorded finale laid over it. */
 async function withFinale(ctx: RequestContext, doc: SessionDoc): Promise<SessionDoc> {
-  if (isTerminal(doc.status)) return doc;
   const finale = await ctx.deps.events.finale(doc._id);
   if (!finale) return doc;
   return { ...doc, status: finale.status, result: (finale.result as SessionDoc['result']) ?? doc.result, error: finale.error ?? doc.error };
